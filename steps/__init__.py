@@ -1,0 +1,1 @@
+"""MLflow entry points: thin shells that parse parameters, read upstream runs by ID and log results."""

@@ -1,0 +1,194 @@
+"""What every step shares on the MLflow side: its run, its parameters, its upstream runs."""
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from tvsales.config import load_config
+from tvsales.errors import PipelineError
+
+STEP_TAG = "tv_sales.step"          # which entry point produced a run
+ERROR_TAG = "tv_sales.error"        # the user-facing message of a failed step
+UPSTREAM_TAG = "tv_sales.upstream."  # + step name: run ID of an upstream step
+
+
+def run_step(step, work, params=None, overrides=None):
+    """Run ``work(config)`` as the MLflow run of ``step`` and exit like a command should.
+
+    ``overrides`` are the ``-P`` values that change ``config.yaml``'s defaults; they are
+    logged as parameters with the values in force, beside the other ``params`` (run IDs,
+    flags). A PipelineError is printed as one message (no
+    traceback), tagged on the run, the run is marked FAILED and the process exits 1.
+    """
+    try:
+        config = load_config(**(overrides or {}))
+    except PipelineError as error:
+        _exit_with(step, error)
+    import mlflow
+
+    start_step_run(step, config)
+    try:
+        log_params({**(params or {}), **{key: getattr(config, key) for key in overrides or {}}})
+        work(config)
+    except PipelineError as error:
+        mlflow.set_tag(ERROR_TAG, str(error)[:5000])
+        mlflow.end_run("FAILED")
+        _exit_with(step, error)
+    except KeyboardInterrupt:
+        mlflow.end_run("KILLED")
+        raise
+    except BaseException:
+        mlflow.end_run("FAILED")
+        raise
+    mlflow.end_run()
+
+
+def _exit_with(step, error):
+    print(f"\n{step} failed: {error}\n", file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+def start_step_run(step, config):
+    """Start the step's run in the configured experiment and tag it with the step's name.
+
+    ``mlflow run`` hands the step a run (MLFLOW_RUN_ID). That run is used when it lies in
+    the configured experiment or in one the user chose; a run that MLflow put in the
+    Default experiment only because none was named becomes a launcher: the step runs as a
+    new run in the configured experiment, and the launcher's note points to it.
+    """
+    import mlflow
+
+    client = mlflow.tracking.MlflowClient()
+    given = os.environ.pop("MLFLOW_RUN_ID", None)
+    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+    launcher = None
+    if given:
+        experiment_id = client.get_run(given).info.experiment_id
+        if experiment_id != "0" or client.get_experiment("0").name == config.experiment_name:
+            run = mlflow.start_run(run_id=given)
+            mlflow.set_tag(STEP_TAG, step)
+            return run
+        launcher = given
+    mlflow.set_experiment(config.experiment_name)
+    tags = {STEP_TAG: step}
+    if launcher:
+        tags["tv_sales.launcher_run_id"] = launcher
+    run = mlflow.start_run(run_name=step, tags=tags)
+    if launcher:
+        client.set_tag(launcher, "mlflow.runName", f"launcher of {step} ({config.experiment_name})")
+        client.set_tag(launcher, "mlflow.note.content",
+                       f"Launcher only: the {step} step ran as run {run.info.run_id} in "
+                       f"experiment '{config.experiment_name}' (config.yaml).")
+        print(f"{step}: logging to experiment '{config.experiment_name}' as run "
+              f"{run.info.run_id}", file=sys.stderr, flush=True)
+    return run
+
+
+def log_params(params):
+    """Log ``params`` on the active run, each value in its canonical string form.
+
+    ``mlflow run`` logs the values exactly as typed (``.33``, or ``""`` for "use the
+    config default") before the step starts, and MLflow refuses to change a logged
+    value; where the step's resolved value differs, it is recorded as a tag
+    ``tv_sales.param.<name>`` instead.
+    """
+    import mlflow
+
+    logged = mlflow.get_run(mlflow.active_run().info.run_id).data.params
+    new = {}
+    for key, value in params.items():
+        value = "" if value is None else str(value)
+        if key not in logged:
+            new[key] = value
+        elif logged[key] != value:
+            mlflow.set_tag(f"tv_sales.param.{key}", value)
+    if new:
+        mlflow.log_params(new)
+
+
+def upstream_run(run_id, step, parameter):
+    """The FINISHED run of ``step`` with ID ``run_id``, or a PipelineError saying what is wrong."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    if not run_id or not str(run_id).strip():
+        raise PipelineError(f"parameter '{parameter}' is required: the run ID of a {step} run.")
+    try:
+        run = mlflow.get_run(str(run_id).strip())
+    except MlflowException:
+        raise PipelineError(
+            f"parameter '{parameter}': no run with ID {run_id!r} in the tracking store "
+            f"{mlflow.get_tracking_uri()}."
+        ) from None
+    actual = run.data.tags.get(STEP_TAG)
+    if actual != step:
+        raise PipelineError(
+            f"parameter '{parameter}': run {run_id} is {'a ' + repr(actual) if actual else 'not a pipeline'} "
+            f"run; expected the ID of a {step!r} run."
+        )
+    if run.info.status != "FINISHED":
+        raise PipelineError(
+            f"parameter '{parameter}': the {step} run {run_id} is {run.info.status}, not FINISHED; "
+            "rerun that step first."
+        )
+    return run
+
+
+def tag_lineage(upstream):
+    """Tag the active run with ``upstream``'s run ID and, through it, every earlier step's.
+
+    Returns ``{step: run_id}`` of all of them.
+    """
+    import mlflow
+
+    tags = {key: value for key, value in upstream.data.tags.items() if key.startswith(UPSTREAM_TAG)}
+    tags[UPSTREAM_TAG + upstream.data.tags[STEP_TAG]] = upstream.info.run_id
+    mlflow.set_tags(tags)
+    return {key[len(UPSTREAM_TAG):]: value for key, value in tags.items()}
+
+
+def download(run, artifact_path):
+    """Download one artifact of ``run`` to a temporary directory; returns its local path."""
+    import mlflow
+
+    return Path(mlflow.artifacts.download_artifacts(
+        run_id=run.info.run_id, artifact_path=artifact_path, dst_path=tempfile.mkdtemp()
+    ))
+
+
+def read_parquet_artifact(run, artifact_path):
+    """A DataFrame logged as Parquet by ``run``."""
+    import pandas as pd
+
+    return pd.read_parquet(download(run, artifact_path))
+
+
+def log_table(table, artifact_file):
+    """Log a DataFrame as a Parquet artifact of the active run."""
+    import mlflow
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(artifact_file).name
+        table.to_parquet(path, index=False)
+        mlflow.log_artifact(str(path), str(Path(artifact_file).parent) if "/" in artifact_file else None)
+
+
+def log_json(data, artifact_file):
+    import mlflow
+
+    mlflow.log_text(json.dumps(data, indent=2, sort_keys=True, default=str), artifact_file)
+
+
+def log_figure(fig, artifact_file):
+    """Log a matplotlib figure as PNG; returns the PNG bytes for embedding in reports."""
+    import mlflow
+    from tvsales.plots import to_png
+
+    png = to_png(fig)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(artifact_file).name
+        path.write_bytes(png)
+        mlflow.log_artifact(str(path), str(Path(artifact_file).parent) if "/" in artifact_file else None)
+    return png

@@ -1,0 +1,69 @@
+"""Step 4, train: split the validated table, fit a linear regression, log the model and the split."""
+
+import argparse
+
+from steps.common import log_figure, log_table, read_parquet_artifact, run_step, tag_lineage, upstream_run
+
+# The packages the model needs to be loaded and served; given explicitly so that
+# MLflow does not infer them in a subprocess (slow) on every run.
+MODEL_PACKAGES = ("scikit-learn", "skops", "numpy", "pandas")
+
+
+def model_requirements():
+    from importlib.metadata import version
+
+    return [f"{package}=={version(package)}" for package in MODEL_PACKAGES]
+
+
+def train(config, validate_run_id):
+    import mlflow
+    from mlflow.models import infer_signature
+
+    from tvsales import plots
+    from tvsales.model import regression_metrics, split_data, train_model
+
+    validate_run = upstream_run(validate_run_id, "validate", "validate_run_id")
+    tag_lineage(validate_run)
+    table = read_parquet_artifact(validate_run, "data/validated.parquet")
+    train_set, test_set = split_data(table, config.test_size, config.random_state)
+    model = train_model(train_set, config.feature, config.target)
+    intercept, slope = float(model.intercept_), float(model.coef_[0])
+    fitted = model.predict(train_set[[config.feature]])
+    mlflow.log_metrics({
+        "intercept": intercept,
+        "slope": slope,
+        "n_train": len(train_set),
+        "n_test": len(test_set),
+        **{f"train_{name}": value
+           for name, value in regression_metrics(train_set[config.target], fitted).items()},
+    })
+    log_table(train_set, "split/train.parquet")
+    log_table(test_set, "split/test.parquet")
+    log_figure(plots.fitted_line(train_set, test_set, config.feature, config.target, intercept, slope),
+               "plots/fitted_line.png")
+    features = train_set[[config.feature]]
+    model_info = mlflow.sklearn.log_model(
+        model,
+        name="model",
+        signature=infer_signature(features, fitted),
+        input_example=features.head(3),
+        pip_requirements=model_requirements(),
+    )
+    mlflow.set_tag("tv_sales.model_uri", model_info.model_uri)
+    print(f"train: {config.target} = {intercept:.4f} + {slope:.6f} * {config.feature} "
+          f"on {len(train_set)} rows; model {model_info.model_uri}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--validate-run-id", required=True)
+    parser.add_argument("--test-size", default="", help="default: config.yaml split.test_size")
+    parser.add_argument("--random-state", default="", help="default: config.yaml split.random_state")
+    args = parser.parse_args(argv)
+    run_step("train", lambda config: train(config, args.validate_run_id),
+             params={"validate_run_id": args.validate_run_id},
+             overrides={"test_size": args.test_size, "random_state": args.random_state})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""Load and check ``config.yaml``, the one place where every default lives."""
+
+from dataclasses import dataclass, replace
+import math
+from pathlib import Path
+
+from tvsales.errors import PipelineError
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+CONFIG_PATH = PROJECT_DIR / "config.yaml"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting of the pipeline, checked."""
+
+    experiment_name: str
+    model_name: str
+    data_path: str
+    feature: str
+    target: str
+    min_rows: int
+    test_size: float
+    random_state: int
+    min_r2: float
+    max_mape: float
+
+
+def parse_test_size(value, source="parameter 'test_size'"):
+    """Return ``value`` as a float strictly between 0 and 1."""
+    number = _parse_number(value, source)
+    if not 0 < number < 1:
+        raise PipelineError(
+            f"{source} must be a fraction strictly between 0 and 1 (e.g. 0.33), got {value!r}."
+        )
+    return number
+
+
+def parse_random_state(value, source="parameter 'random_state'"):
+    """Return ``value`` as a non-negative integer (``4``, ``4.0`` and ``"4"`` are all 4)."""
+    number = _parse_number(value, source)
+    if number != int(number) or number < 0:
+        raise PipelineError(f"{source} must be a non-negative integer (e.g. 42), got {value!r}.")
+    return int(number)
+
+
+def parse_bool(value, source):
+    """Return ``value`` as a bool; accepts true/false, yes/no, 1/0 in any case."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"true", "yes", "1"}:
+        return True
+    if text in {"false", "no", "0", ""}:
+        return False
+    raise PipelineError(f"{source} must be true or false, got {value!r}.")
+
+
+def load_config(path=CONFIG_PATH, **overrides):
+    """Read ``config.yaml``, check every value, then apply non-empty ``overrides``.
+
+    ``overrides`` are the ``-P`` parameters: ``data_path``, ``test_size`` and
+    ``random_state``. An empty string or None means "use the configured default".
+    """
+    import yaml
+
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PipelineError(f"{path}: configuration file not found.") from None
+    except yaml.YAMLError as error:
+        raise PipelineError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(raw, dict):
+        raise PipelineError(f"{path}: expected a mapping of settings at the top level.")
+
+    def get(key):
+        node = raw
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise PipelineError(f"{path}: missing setting '{key}'.")
+            node = node[part]
+        return node
+
+    def text(key):
+        value = get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise PipelineError(f"{path}: '{key}' must be a non-empty string, got {value!r}.")
+        return value.strip()
+
+    def number(key, low, high):
+        source = f"{path}: '{key}'"
+        value = _parse_number(get(key), source)
+        if not low <= value <= high:
+            raise PipelineError(f"{source} must be between {low} and {high}, got {value!r}.")
+        return value
+
+    config = Config(
+        experiment_name=text("experiment_name"),
+        model_name=text("model_name"),
+        data_path=text("data.path"),
+        feature=text("data.feature"),
+        target=text("data.target"),
+        min_rows=parse_random_state(get("data.min_rows"), f"{path}: 'data.min_rows'"),
+        test_size=parse_test_size(get("split.test_size"), f"{path}: 'split.test_size'"),
+        random_state=parse_random_state(get("split.random_state"), f"{path}: 'split.random_state'"),
+        min_r2=number("evaluation.min_r2", -math.inf, 1.0),
+        max_mape=number("evaluation.max_mape", 0.0, math.inf),
+    )
+    if config.feature == config.target:
+        raise PipelineError(f"{path}: 'data.feature' and 'data.target' must be different columns.")
+    if config.min_rows < 3:
+        raise PipelineError(f"{path}: 'data.min_rows' must be at least 3, got {config.min_rows}.")
+    return apply_overrides(config, **overrides)
+
+
+def apply_overrides(config, data_path=None, test_size=None, random_state=None):
+    """Return ``config`` with the given ``-P`` parameters checked and applied."""
+    changes = {}
+    if _given(data_path):
+        changes["data_path"] = str(data_path).strip()
+    if _given(test_size):
+        changes["test_size"] = parse_test_size(test_size)
+    if _given(random_state):
+        changes["random_state"] = parse_random_state(random_state)
+    return replace(config, **changes)
+
+
+def _given(value):
+    return value is not None and str(value).strip() != ""
+
+
+def _parse_number(value, source):
+    if isinstance(value, bool):
+        raise PipelineError(f"{source} must be a number, got {value!r}.")
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise PipelineError(f"{source} must be a number, got {value!r}.") from None
+    if not math.isfinite(number):
+        raise PipelineError(f"{source} must be a finite number, got {value!r}.")
+    return number

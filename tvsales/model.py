@@ -1,0 +1,40 @@
+"""Split, fit and score the one-variable linear model."""
+
+METRIC_NAMES = ("mae", "mape", "r2", "rmse")
+
+
+def split_data(table, test_size, random_state):
+    """Shuffle and split ``table`` into ``(train, test)`` DataFrames."""
+    from sklearn.model_selection import train_test_split
+
+    train, test = train_test_split(table, test_size=test_size, random_state=random_state)
+    return train, test
+
+
+def train_model(train, feature, target):
+    """Fit ``target ~ feature`` by ordinary least squares; returns a LinearRegression."""
+    from sklearn.linear_model import LinearRegression
+
+    return LinearRegression().fit(train[[feature]], train[target])
+
+
+def regression_metrics(y_true, y_pred):
+    """MAE, MAPE (a fraction: 0.18 means 18 %), R² and RMSE of ``y_pred`` against ``y_true``."""
+    from sklearn import metrics
+
+    return {
+        "mae": float(metrics.mean_absolute_error(y_true, y_pred)),
+        "mape": float(metrics.mean_absolute_percentage_error(y_true, y_pred)),
+        "r2": float(metrics.r2_score(y_true, y_pred)),
+        "rmse": float(metrics.root_mean_squared_error(y_true, y_pred)),
+    }
+
+
+def check_thresholds(test_metrics, min_r2, max_mape):
+    """Return ``(passed, failures)``: failures lists each threshold the metrics miss."""
+    failures = []
+    if not test_metrics["r2"] >= min_r2:
+        failures.append(f"R² {test_metrics['r2']:.4f} is below the minimum {min_r2}")
+    if not test_metrics["mape"] <= max_mape:
+        failures.append(f"MAPE {test_metrics['mape']:.4f} is above the maximum {max_mape}")
+    return not failures, failures

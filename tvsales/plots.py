@@ -1,0 +1,111 @@
+"""The pipeline's figures. Each function returns a matplotlib Figure; nothing is shown or saved."""
+
+LABELS = {
+    "TV": "TV advertising spend (thousand $)",
+    "Sales": "Sales (thousand units)",
+}
+
+
+def label(column):
+    """Axis label with units for a known column, the bare name otherwise."""
+    return LABELS.get(column, column)
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def scatter(table, feature, target):
+    """Every row as a point: how sales move with TV spend."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 5), layout="constrained")
+    ax.scatter(table[feature], table[target], s=18, alpha=0.7, color="tab:blue")
+    ax.set(title=f"{target} against {feature} spend ({len(table)} rows)",
+           xlabel=label(feature), ylabel=label(target))
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def correlation_heatmap(table):
+    """Pearson correlations between the columns, annotated."""
+    import seaborn as sns
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 4), layout="constrained")
+    sns.heatmap(table.corr(), annot=True, fmt=".4f", cmap="coolwarm", vmin=-1, vmax=1,
+                square=True, ax=ax, cbar_kws={"label": "Pearson correlation"})
+    ax.set_title("Correlation between TV spend and sales")
+    return fig
+
+
+def distributions(table):
+    """A histogram per column, side by side."""
+    import seaborn as sns
+
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, table.shape[1], figsize=(5 * table.shape[1], 4),
+                             layout="constrained", squeeze=False)
+    for ax, column in zip(axes[0], table.columns):
+        sns.histplot(table[column], bins=20, kde=True, ax=ax, color="tab:blue")
+        ax.set(title=f"Distribution of {column}", xlabel=label(column), ylabel="Number of rows")
+    return fig
+
+
+def fitted_line(train, test, feature, target, intercept, slope):
+    """Train and test points with the fitted line through them."""
+    import numpy as np
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 5), layout="constrained")
+    ax.scatter(train[feature], train[target], s=18, alpha=0.6, label=f"train ({len(train)} rows)")
+    ax.scatter(test[feature], test[target], s=18, alpha=0.8, marker="s",
+               label=f"test ({len(test)} rows)")
+    xs = np.linspace(0, max(train[feature].max(), test[feature].max()), 100)
+    ax.plot(xs, intercept + slope * xs, color="black",
+            label=f"{target} = {intercept:.3f} + {slope:.5f} × {feature}")
+    ax.set(title="Linear fit of sales on TV spend", xlabel=label(feature), ylabel=label(target))
+    ax.legend(loc="upper left")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def predicted_vs_actual(y_true, y_pred, target):
+    """Test-set predictions against the truth; points on the diagonal are exact."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 6), layout="constrained")
+    ax.scatter(y_true, y_pred, s=18, alpha=0.8)
+    low, high = min(min(y_true), min(y_pred)), max(max(y_true), max(y_pred))
+    ax.plot([low, high], [low, high], color="black", linestyle="--", label="perfect prediction")
+    ax.set(title="Predicted against actual sales (test set)",
+           xlabel=f"Actual {label(target)}", ylabel=f"Predicted {label(target)}")
+    ax.legend(loc="upper left")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def residuals(y_pred, residual, target):
+    """Residuals (actual - predicted) against the prediction; a pattern means a missed shape."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 5), layout="constrained")
+    ax.scatter(y_pred, residual, s=18, alpha=0.8)
+    ax.axhline(0, color="black", linestyle="--")
+    ax.set(title="Residuals on the test set", xlabel=f"Predicted {label(target)}",
+           ylabel=f"Residual: actual - predicted ({label(target).split('(')[-1].rstrip(')')})")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def to_png(fig):
+    """The figure as PNG bytes, then closed."""
+    import io
+
+    plt = _pyplot()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    return buffer.getvalue()
