@@ -4,6 +4,7 @@ import argparse
 import hashlib
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 from steps.common import log_table, run_step
@@ -68,7 +69,9 @@ def ingest(config):
 
     path, source = fetch(config.data_path)
     table = read_table(path, name=source)
-    dataset = mlflow.data.from_pandas(table, source=source, name=Path(source).name)
+    with warnings.catch_warnings():  # MLflow registers its local source twice and says so
+        warnings.filterwarnings("ignore", message=".*can be interpreted in multiple ways")
+        dataset = mlflow.data.from_pandas(table, source=source, name=Path(source).name)
     mlflow.log_input(dataset, context="raw")
     mlflow.log_metrics({"n_rows": len(table), "n_columns": table.shape[1]})
     mlflow.set_tags({"tv_sales.data_sha256": file_sha256(path), "tv_sales.data_source": source})

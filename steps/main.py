@@ -106,7 +106,7 @@ def run_pipeline(config, force):
             print(f"[{number}/{len(STEPS)}] {step} {status.lower()} in {seconds:.1f} s "
                   f"(run {run_id})", flush=True)
             if status != "FINISHED":
-                failure = f"step '{step}' failed (run {run_id}): {error}"
+                failure = (step, run_id, error)
                 break
             run_ids[step] = run_id
     except KeyboardInterrupt:
@@ -119,9 +119,11 @@ def run_pipeline(config, force):
     log_json(rows, "pipeline/summary.json")
     print("\n" + format_summary(rows))
     if failure:
-        mlflow.set_tag(ERROR_TAG, failure[:5000])
+        step, run_id, error = failure
+        mlflow.set_tag(ERROR_TAG, f"step '{step}' failed (run {run_id}): {error}"[:5000])
         mlflow.end_run("FAILED")
-        print(f"\npipeline failed: {failure}", file=sys.stderr)
+        print(f"\npipeline failed at step '{step}' (run {run_id}); the step's message is above "
+              "and in the tag tv_sales.error of both runs.", file=sys.stderr)
         raise SystemExit(1)
     register_run = mlflow.get_run(run_ids["register"])
     tags = register_run.data.tags

@@ -179,6 +179,11 @@ def _rows(column, rows, what):
 
 
 def _cells(column, rows, raw, what):
-    shown = ", ".join(f"row {r + 1} ({raw.iloc[r]!r})" for r in rows[:MAX_ROWS_LISTED])
+    shown = ", ".join(f"row {r + 1} ({_show(raw.iloc[r])})" for r in rows[:MAX_ROWS_LISTED])
     more = f" and {len(rows) - MAX_ROWS_LISTED} more" if len(rows) > MAX_ROWS_LISTED else ""
     return f"column '{column}': value {what} in {shown}{more}."
+
+
+def _show(value):
+    """A cell as the user wrote it: strings quoted, numbers plain."""
+    return repr(value) if isinstance(value, str) else str(value)
