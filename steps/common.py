@@ -12,6 +12,7 @@ from tvsales.errors import PipelineError
 STEP_TAG = "tv_sales.step"          # which entry point produced a run
 ERROR_TAG = "tv_sales.error"        # the user-facing message of a failed step
 UPSTREAM_TAG = "tv_sales.upstream."  # + step name: run ID of an upstream step
+PYTHON_TAG = "tv_sales.python"      # the interpreter the step ran in (shows the env manager at work)
 
 
 def run_step(step, work, params=None, overrides=None):
@@ -68,11 +69,11 @@ def start_step_run(step, config):
         experiment_id = client.get_run(given).info.experiment_id
         if experiment_id != "0" or client.get_experiment("0").name == config.experiment_name:
             run = mlflow.start_run(run_id=given)
-            mlflow.set_tag(STEP_TAG, step)
+            mlflow.set_tags({STEP_TAG: step, PYTHON_TAG: sys.executable})
             return run
         launcher = given
     mlflow.set_experiment(config.experiment_name)
-    tags = {STEP_TAG: step}
+    tags = {STEP_TAG: step, PYTHON_TAG: sys.executable}
     if launcher:
         tags["tv_sales.launcher_run_id"] = launcher
     run = mlflow.start_run(run_name=step, tags=tags)

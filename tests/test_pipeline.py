@@ -43,6 +43,14 @@ def test_six_finished_child_runs_under_one_pipeline_run(pipeline):
         assert run.info.run_name == step
 
 
+def test_every_step_ran_in_the_local_environment(pipeline):
+    import sys
+
+    for step, run in pipeline["steps"].items():
+        assert run.data.tags["tv_sales.python"] == sys.executable, step
+        assert "mlflow.project.env" not in run.data.tags, step  # never conda behind our back
+
+
 def test_driver_prints_progress_and_summary(pipeline):
     out = pipeline["result"].stdout
     for number, step in enumerate(STEPS, start=1):
