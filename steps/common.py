@@ -125,9 +125,9 @@ def upstream_run(run_id, step, parameter):
         ) from None
     actual = run.data.tags.get(STEP_TAG)
     if actual != step:
+        what = f"a run of step '{actual}'" if actual else "not a run of this pipeline"
         raise PipelineError(
-            f"parameter '{parameter}': run {run_id} is {'a ' + repr(actual) if actual else 'not a pipeline'} "
-            f"run; expected the ID of a {step!r} run."
+            f"parameter '{parameter}': run {run_id} is {what}; expected a run of step '{step}'."
         )
     if run.info.status != "FINISHED":
         raise PipelineError(
