@@ -12,7 +12,8 @@ from tvsales.errors import PipelineError
 STEP_TAG = "tv_sales.step"          # which entry point produced a run
 ERROR_TAG = "tv_sales.error"        # the user-facing message of a failed step
 UPSTREAM_TAG = "tv_sales.upstream."  # + step name: run ID of an upstream step
-PYTHON_TAG = "tv_sales.python"      # the interpreter the step ran in (shows the env manager at work)
+PYTHON_TAG = "tv_sales.python_env"  # sys.prefix of the step's interpreter: the env manager at work
+LAUNCHED_TAG = "tv_sales.launched_run_id"  # on a launcher run: the run the step really logged to
 
 
 def run_step(step, work, params=None, overrides=None):
@@ -69,16 +70,17 @@ def start_step_run(step, config):
         experiment_id = client.get_run(given).info.experiment_id
         if experiment_id != "0" or client.get_experiment("0").name == config.experiment_name:
             run = mlflow.start_run(run_id=given)
-            mlflow.set_tags({STEP_TAG: step, PYTHON_TAG: sys.executable})
+            mlflow.set_tags({STEP_TAG: step, PYTHON_TAG: sys.prefix})
             return run
         launcher = given
     mlflow.set_experiment(config.experiment_name)
-    tags = {STEP_TAG: step, PYTHON_TAG: sys.executable}
+    tags = {STEP_TAG: step, PYTHON_TAG: sys.prefix}
     if launcher:
         tags["tv_sales.launcher_run_id"] = launcher
     run = mlflow.start_run(run_name=step, tags=tags)
     if launcher:
         client.set_tag(launcher, "mlflow.runName", f"launcher of {step} ({config.experiment_name})")
+        client.set_tag(launcher, LAUNCHED_TAG, run.info.run_id)
         client.set_tag(launcher, "mlflow.note.content",
                        f"Launcher only: the {step} step ran as run {run.info.run_id} in "
                        f"experiment '{config.experiment_name}' (config.yaml).")
@@ -123,6 +125,11 @@ def upstream_run(run_id, step, parameter):
             f"parameter '{parameter}': no run with ID {run_id!r} in the tracking store "
             f"{mlflow.get_tracking_uri()}."
         ) from None
+    if LAUNCHED_TAG in run.data.tags:  # the ID `mlflow run` printed last: follow it to the step's run
+        print(f"note: run {run_id} is the launcher `mlflow run` started; using the run it launched, "
+              f"{run.data.tags[LAUNCHED_TAG]}", file=sys.stderr)
+        run = mlflow.get_run(run.data.tags[LAUNCHED_TAG])
+        run_id = run.info.run_id
     actual = run.data.tags.get(STEP_TAG)
     if actual != step:
         what = f"a run of step '{actual}'" if actual else "not a run of this pipeline"

@@ -19,7 +19,7 @@ def evaluate(config, train_run_id):
     train_set = read_parquet_artifact(train_run, "split/train.parquet")
     test_set = read_parquet_artifact(train_run, "split/test.parquet")
     y_true = test_set[config.target].to_numpy()
-    y_pred = np.asarray(model.predict(test_set[[config.feature]]), dtype="float64").ravel()
+    y_pred = model.predict(test_set[[config.feature]])["prediction"].to_numpy(dtype="float64")
     test_metrics = regression_metrics(y_true, y_pred)
     baseline = regression_metrics(y_true, np.full_like(y_true, train_set[config.target].mean()))
     passed, failures = check_thresholds(test_metrics, config.min_r2, config.max_mape)

@@ -29,6 +29,18 @@ def step_parameters(step, config, run_ids, force):
     }[step]()
 
 
+def check_local_data(data_path):
+    """Refuse a local data file that is not there before any step runs (URIs are left to ingest)."""
+    from steps.ingest import URI_SCHEMES, fetch
+
+    if data_path.lower().startswith(URI_SCHEMES):
+        return
+    path, _ = fetch(data_path)
+    if not path.is_file():
+        raise PipelineError(f"{path}: {'is a directory' if path.is_dir() else 'no such file'}; "
+                            "data_path must name a CSV or Parquet file.")
+
+
 def env_manager_in_use():
     """The env manager ``mlflow run`` was given for this pipeline: local, uv, virtualenv or conda.
 
@@ -148,6 +160,7 @@ def main(argv=None):
         config = load_config(data_path=args.data_path, test_size=args.test_size,
                              random_state=args.random_state)
         force = parse_bool(args.force, "parameter 'force'")
+        check_local_data(config.data_path)
     except PipelineError as error:
         print(f"\npipeline not started: {error}\n", file=sys.stderr)
         raise SystemExit(1)

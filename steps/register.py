@@ -1,12 +1,51 @@
-"""Step 6, register: put an evaluated model in the Model Registry and set its aliases."""
+"""Step 6, register: put an evaluated model in the Model Registry; promote it only if it is better.
+
+A new version becomes ``champion`` when it passed evaluation and beats the current
+champion on the primary metric of config.yaml, both scored on the new run's test split
+(MLflow's own gate, ``mlflow.validate_evaluation_results``, decides). Otherwise it is
+``challenger``.
+"""
 
 import argparse
 
-from steps.common import run_step, tag_lineage, upstream_run
-from tvsales.config import parse_bool
+from steps.common import read_parquet_artifact, run_step, tag_lineage, upstream_run
+from steps.registry import CHALLENGER, CHAMPION, alias_version, set_champion
+from tvsales.config import LOWER_IS_BETTER, parse_bool
 from tvsales.errors import PipelineError
 
-CHAMPION, CHALLENGER = "champion", "challenger"
+
+def score_champion(config, champion_uri, train_run):
+    """The champion's primary metric on the new train run's test split."""
+    import mlflow
+
+    from tvsales.model import regression_metrics
+
+    test_set = read_parquet_artifact(train_run, "split/test.parquet")
+    model = mlflow.pyfunc.load_model(champion_uri)
+    predicted = model.predict(test_set[[config.feature]])["prediction"]
+    return regression_metrics(test_set[config.target], predicted)[config.promotion_metric]
+
+
+def beats(config, candidate_score, champion_score):
+    """``(True, message)`` when the candidate beats the champion by MLflow's gate, else ``(False, message)``."""
+    from mlflow.models import MetricThreshold
+    from mlflow.models.evaluation import EvaluationResult
+    from mlflow.models.evaluation.validation import ModelValidationFailedException
+
+    metric = config.promotion_metric
+    threshold = MetricThreshold(min_absolute_change=config.min_improvement,
+                                greater_is_better=metric not in LOWER_IS_BETTER)
+    try:
+        import mlflow
+
+        mlflow.validate_evaluation_results(
+            {metric: threshold},
+            EvaluationResult(metrics={metric: candidate_score}, artifacts={}),
+            EvaluationResult(metrics={metric: champion_score}, artifacts={}),
+        )
+    except ModelValidationFailedException as failed:
+        return False, str(failed).strip()
+    return True, f"{metric} {candidate_score:.4f} beats the champion's {champion_score:.4f}"
 
 
 def register(config, evaluate_run_id, force):
@@ -22,35 +61,62 @@ def register(config, evaluate_run_id, force):
             "registered. Pass -P force=true to register it anyway."
         )
     client = mlflow.tracking.MlflowClient()
-    train_run_id = upstream["train"]
-    existing = client.search_model_versions(f"name = '{config.model_name}' and run_id = '{train_run_id}'")
+    name = config.model_name
+    existing = client.search_model_versions(f"name = '{name}' and run_id = '{upstream['train']}'")
     if existing:
-        version = existing[0]
-        print(f"register: the model of train run {train_run_id} is already version {version.version}")
+        version = str(existing[0].version)
+        print(f"register: the model of train run {upstream['train']} is already version {version}")
     else:
-        metrics = {f"test_{name}": evaluate_run.data.metrics[f"test_{name}"]
-                   for name in ("mae", "mape", "r2", "rmse")}
-        tags = {**{key: str(value) for key, value in metrics.items()},
+        tags = {**{f"test_{m}": str(evaluate_run.data.metrics[f"test_{m}"])
+                   for m in ("mae", "mape", "r2", "rmse")},
                 **{f"{step}_run_id": run_id for step, run_id in upstream.items()},
                 "register_run_id": mlflow.active_run().info.run_id,
                 "evaluation": "passed" if passed else "failed"}
         if force and not passed:
             tags["forced"] = "true: registered although evaluation failed"
         model_uri = evaluate_run.data.tags["tv_sales.model_uri"]
-        version = mlflow.register_model(model_uri, config.model_name, tags=tags)
-    client.set_registered_model_alias(config.model_name, CHALLENGER, version.version)
-    aliases = [CHALLENGER]
-    try:
-        client.get_model_version_by_alias(config.model_name, CHAMPION)
-    except mlflow.exceptions.MlflowException:
-        if passed:
-            client.set_registered_model_alias(config.model_name, CHAMPION, version.version)
-            aliases.append(CHAMPION)
-    mlflow.set_tags({"tv_sales.model_name": config.model_name,
-                     "tv_sales.model_version": str(version.version),
-                     "tv_sales.aliases": ",".join(aliases)})
-    mlflow.log_metric("model_version", int(version.version))
-    print(f"register: {config.model_name} version {version.version}, aliases {', '.join(aliases)}")
+        version = str(mlflow.register_model(model_uri, name, tags=tags).version)
+
+    decision, reason = decide(config, client, name, version, passed, evaluate_run, upstream)
+    client.set_registered_model_alias(name, CHALLENGER, version)
+    if decision == CHAMPION:
+        set_champion(client, name, version, reason)
+    for key, value in {"promotion.decision": decision, "promotion.reason": reason,
+                       "promotion.metric": config.promotion_metric}.items():
+        client.set_model_version_tag(name, version, key, value)
+    mlflow.set_tags({"tv_sales.model_name": name, "tv_sales.model_version": version,
+                     "tv_sales.promotion": decision, "tv_sales.promotion_reason": reason})
+    mlflow.log_metric("model_version", int(version))
+    aliases = sorted(client.get_model_version(name, version).aliases)
+    print(f"register: {name} version {version}, aliases {', '.join(aliases)}: {reason}")
+
+
+def decide(config, client, name, version, passed, evaluate_run, upstream):
+    """``(alias, reason)``: whether ``version`` becomes champion, and why; scores are logged."""
+    import mlflow
+
+    metric = config.promotion_metric
+    candidate = evaluate_run.data.metrics[f"test_{metric}"]
+    mlflow.log_metric(f"candidate_{metric}", candidate)
+    client.set_model_version_tag(name, version, "promotion.candidate_score", str(candidate))
+    champion = alias_version(client, name, CHAMPION)
+    if champion == version:
+        return CHAMPION, "already the champion"
+    if not passed:
+        return CHALLENGER, "failed evaluation (registered by force); never promoted automatically"
+    if champion is None:
+        return CHAMPION, "first version to pass evaluation"
+    train_run = mlflow.get_run(upstream["train"])
+    champion_score = score_champion(config, f"models:/{name}/{champion}", train_run)
+    mlflow.log_metric(f"champion_{metric}", champion_score)
+    client.set_model_version_tag(name, version, "promotion.champion_score", str(champion_score))
+    client.set_model_version_tag(name, version, "promotion.champion_version", champion)
+    better, message = beats(config, candidate, champion_score)
+    where = f"on the test split of train run {upstream['train']}"
+    if better:
+        return CHAMPION, f"{message} (version {champion}) {where}"
+    return CHALLENGER, (f"{metric} {candidate:.4f} does not beat champion version {champion}'s "
+                        f"{champion_score:.4f} {where}")
 
 
 def main(argv=None):

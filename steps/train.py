@@ -1,12 +1,13 @@
 """Step 4, train: split the validated table, fit a linear regression, log the model and the split."""
 
 import argparse
+import tempfile
 
 from steps.common import log_figure, log_table, read_parquet_artifact, run_step, tag_lineage, upstream_run
 
 # The packages the model needs to be loaded and served; given explicitly so that
 # MLflow does not infer them in a subprocess (slow) on every run.
-MODEL_PACKAGES = ("scikit-learn", "skops", "numpy", "pandas")
+MODEL_PACKAGES = ("mlflow", "scikit-learn", "skops", "scipy", "numpy", "pandas")
 
 
 def model_requirements():
@@ -15,9 +16,42 @@ def model_requirements():
     return [f"{package}=={version(package)}" for package in MODEL_PACKAGES]
 
 
+def log_model(regressor, train_set, config):
+    """Log the served model: tvsales/serving.py as code, the regressor in skops format beside it."""
+    import mlflow
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
+
+    from tvsales.config import PROJECT_DIR
+    from tvsales.intervals import ols_summary
+
+    with tempfile.TemporaryDirectory() as tmp:
+        regressor_dir = f"{tmp}/regressor"
+        mlflow.sklearn.save_model(regressor, regressor_dir, serialization_format="skops",
+                                  pip_requirements=model_requirements())
+        signature = ModelSignature(
+            inputs=Schema([ColSpec("double", config.feature)]),
+            outputs=Schema([ColSpec("double", name) for name in ("prediction", "lower", "upper")]),
+            params=ParamSchema([ParamSpec("interval_level", "double", config.interval_level)]),
+        )
+        return mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(PROJECT_DIR / "tvsales" / "serving.py"),
+            artifacts={"regressor": regressor_dir},
+            code_paths=[str(PROJECT_DIR / "tvsales")],
+            model_config={
+                "feature": config.feature,
+                "interval_level": config.interval_level,
+                "summary": ols_summary(train_set[config.feature], train_set[config.target]),
+            },
+            signature=signature,
+            input_example=train_set[[config.feature]].head(3),
+            pip_requirements=model_requirements(),
+        )
+
+
 def train(config, validate_run_id):
     import mlflow
-    from mlflow.models import infer_signature
 
     from tvsales import plots
     from tvsales.model import regression_metrics, split_data, train_model
@@ -41,14 +75,7 @@ def train(config, validate_run_id):
     log_table(test_set, "split/test.parquet")
     log_figure(plots.fitted_line(train_set, test_set, config.feature, config.target, intercept, slope),
                "plots/fitted_line.png")
-    features = train_set[[config.feature]]
-    model_info = mlflow.sklearn.log_model(
-        model,
-        name="model",
-        signature=infer_signature(features, fitted),
-        input_example=features.head(3),
-        pip_requirements=model_requirements(),
-    )
+    model_info = log_model(model, train_set, config)
     mlflow.set_tag("tv_sales.model_uri", model_info.model_uri)
     print(f"train: {config.target} = {intercept:.4f} + {slope:.6f} * {config.feature} "
           f"on {len(train_set)} rows; model {model_info.model_uri}")

@@ -23,8 +23,8 @@ def test_pipeline_under_uv(workspace):
         step = run.data.tags["tv_sales.step"]
         assert run.info.status == "FINISHED", step
         assert run.data.tags["mlflow.project.env"] == "uv", step
-        python = run.data.tags["tv_sales.python"]
-        assert "/.mlflow/envs/" in python and python != sys.executable, step
+        prefix = run.data.tags["tv_sales.python_env"]
+        assert "/.mlflow/envs/" in prefix and prefix != sys.prefix, step
     version = client.get_model_version_by_alias(MODEL_NAME, "champion")
     assert str(version.version) == "1"
 
@@ -35,4 +35,4 @@ def test_pipeline_under_uv(workspace):
     model = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@champion")
     train = next(run for run in children if run.data.tags["tv_sales.step"] == "train")
     expected = train.data.metrics["intercept"] + 100 * train.data.metrics["slope"]
-    assert model.predict(pd.DataFrame({"TV": [100.0]}))[0] == pytest.approx(expected)
+    assert model.predict(pd.DataFrame({"TV": [100.0]}))["prediction"][0] == pytest.approx(expected)

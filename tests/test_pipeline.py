@@ -47,7 +47,7 @@ def test_every_step_ran_in_the_local_environment(pipeline):
     import sys
 
     for step, run in pipeline["steps"].items():
-        assert run.data.tags["tv_sales.python"] == sys.executable, step
+        assert run.data.tags["tv_sales.python_env"] == sys.prefix, step
         assert "mlflow.project.env" not in run.data.tags, step  # never conda behind our back
 
 
@@ -157,7 +157,7 @@ def test_champion_loads_and_predicts_in_a_fresh_process(workspace, pipeline):
     code = (
         "import mlflow, pandas as pd\n"
         f"model = mlflow.pyfunc.load_model('models:/{MODEL_NAME}@champion')\n"
-        "print(model.predict(pd.DataFrame({'TV': [0.0, 100.0, 250.0]})).tolist())\n"
+        "print(model.predict(pd.DataFrame({'TV': [0.0, 100.0, 250.0]}))['prediction'].tolist())\n"
     )
     result = subprocess.run([sys.executable, "-c", code], env=workspace.env(), capture_output=True,
                             text=True, timeout=300, cwd=workspace.root)
@@ -183,6 +183,12 @@ def test_one_step_runs_alone(workspace, pipeline):
     assert run.data.params["test_size"] == "0.25"
     assert run.data.metrics["n_test"] == 50
     assert run.data.tags["tv_sales.upstream.validate"] == validate_id
+    # `mlflow run` prints its launcher's ID last; handing that on works too
+    (launcher,) = client.search_runs(["0"], f"tags.`tv_sales.launched_run_id` = '{run.info.run_id}'")
+    assert launcher.info.run_id in result.stderr.splitlines()[-1]
+    evaluate = workspace.mlflow_run("-e", "evaluate", "-P", f"train_run_id={launcher.info.run_id}")
+    assert evaluate.returncode == 0, explain(evaluate)
+    assert f"using the run it launched, {run.info.run_id}" in evaluate.stderr
 
 
 def test_bad_data_stops_the_pipeline_with_one_clear_message(workspace, pipeline):

@@ -6,7 +6,8 @@ import yaml
 
 from conftest import REPO
 
-STEP_MODULES = ["main", "ingest", "validate", "eda", "train", "evaluate", "register"]
+STEP_MODULES = ["main", "ingest", "validate", "eda", "train", "evaluate", "register",
+                "promote", "predict"]
 
 
 def mlproject():

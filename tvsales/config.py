@@ -8,6 +8,7 @@ from tvsales.errors import PipelineError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CONFIG_PATH = PROJECT_DIR / "config.yaml"
+LOWER_IS_BETTER = {"rmse", "mae", "mape"}
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,9 @@ class Config:
     random_state: int
     min_r2: float
     max_mape: float
+    promotion_metric: str
+    min_improvement: float
+    interval_level: float
 
 
 def parse_test_size(value, source="parameter 'test_size'"):
@@ -106,7 +110,17 @@ def load_config(path=CONFIG_PATH, **overrides):
         random_state=parse_random_state(get("split.random_state"), f"{path}: 'split.random_state'"),
         min_r2=number("evaluation.min_r2", -math.inf, 1.0),
         max_mape=number("evaluation.max_mape", 0.0, math.inf),
+        promotion_metric=text("promotion.metric").lower(),
+        min_improvement=number("promotion.min_improvement", 0.0, math.inf),
+        interval_level=number("prediction.interval_level", 0.0, 1.0),
     )
+    if config.promotion_metric not in LOWER_IS_BETTER | {"r2"}:
+        raise PipelineError(f"{path}: 'promotion.metric' must be one of rmse, mae, mape, r2; "
+                            f"got {config.promotion_metric!r}.")
+    if config.min_improvement <= 0:
+        raise PipelineError(f"{path}: 'promotion.min_improvement' must be positive.")
+    if not 0 < config.interval_level < 1:
+        raise PipelineError(f"{path}: 'prediction.interval_level' must be strictly between 0 and 1.")
     if config.feature == config.target:
         raise PipelineError(f"{path}: 'data.feature' and 'data.target' must be different columns.")
     if config.min_rows < 3:

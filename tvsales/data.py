@@ -96,7 +96,6 @@ def validate_table(table, feature, target, min_rows, source="the table"):
     ``clean`` holds the ``feature`` and ``target`` columns as float64 when the report
     passed, else None. Rows in messages are counted from 1 at the first data row.
     """
-    import numpy as np
     import pandas as pd
 
     report = ValidationReport(source=source, n_rows=len(table), n_columns=table.shape[1])
@@ -127,20 +126,9 @@ def validate_table(table, feature, target, min_rows, source="the table"):
                                   "Rename the column or set data.feature / data.target in config.yaml.")
         if columns.count(column) != 1:
             continue
-        raw = table[column]
-        values = pd.to_numeric(raw, errors="coerce").astype("float64")
-        blank = raw.isna() | raw.astype("string").str.strip().eq("")
-        not_number = ~blank & values.isna()
-        check("numeric", column, np.flatnonzero(not_number.to_numpy()),
-              lambda rows, c=column, r=raw: _cells(c, rows, r, "is not a number"))
-        check("no missing values", column, np.flatnonzero(blank.to_numpy()),
-              lambda rows, c=column: _rows(c, rows, "missing value"))
-        infinite = np.isinf(values.to_numpy())
-        check("finite", column, np.flatnonzero(infinite),
-              lambda rows, c=column, r=raw: _cells(c, rows, r, "is not finite"))
-        negative = (values < 0).to_numpy()
-        check("non-negative", column, np.flatnonzero(negative),
-              lambda rows, c=column, r=raw: _cells(c, rows, r, "is negative"))
+        values, found = check_values(table[column], column)
+        for name, rows, message in found:
+            check(name, column, rows, lambda _, m=message: m)
         numeric[column] = values
 
     check("enough rows", None, len(table) >= min_rows,
@@ -170,6 +158,41 @@ def validate_table(table, feature, target, min_rows, source="the table"):
     if not report.passed:
         return report, None
     return report, clean.reset_index(drop=True)
+
+
+VALUE_CHECKS = ("numeric", "no missing values", "finite", "non-negative")
+
+
+def check_values(raw, column):
+    """Parse one column as numbers and check every value.
+
+    Returns ``(values, found)``: the column as float64 (NaN where unparseable) and one
+    ``(check, rows, message)`` per check in VALUE_CHECKS, with ``rows`` the 0-based
+    positions that break it (empty when it holds).
+    """
+    import numpy as np
+    import pandas as pd
+
+    values = pd.to_numeric(raw, errors="coerce").astype("float64")
+    blank = (raw.isna() | raw.astype("string").str.strip().eq("")).to_numpy()
+    array = values.to_numpy()
+    broken = {
+        "numeric": np.flatnonzero(~blank & np.isnan(array)),
+        "no missing values": np.flatnonzero(blank),
+        "finite": np.flatnonzero(np.isinf(array)),
+        "non-negative": np.flatnonzero(array < 0),
+    }
+    found = []
+    for name in VALUE_CHECKS:
+        rows = list(broken[name])
+        if name == "no missing values":
+            message = _rows(column, rows, "missing value")
+        else:
+            what = {"numeric": "is not a number", "finite": "is not finite",
+                    "non-negative": "is negative"}[name]
+            message = _cells(column, rows, raw, what)
+        found.append((name, rows, message))
+    return values, found
 
 
 def _rows(column, rows, what):
