@@ -9,6 +9,7 @@ import os
 import sys
 import time
 
+from steps.business_report import log_business_report
 from steps.common import ERROR_TAG, STEP_TAG, log_json, log_params, start_step_run
 from tvsales.config import PROJECT_DIR, load_config, parse_bool
 from tvsales.errors import PipelineError
@@ -141,6 +142,7 @@ def run_pipeline(config, force):
     tags = register_run.data.tags
     mlflow.set_tags({"tv_sales.model_name": tags["tv_sales.model_name"],
                      "tv_sales.model_version": tags["tv_sales.model_version"]})
+    log_business_report(config, run_ids, tags["tv_sales.model_name"], tags["tv_sales.model_version"])
     mlflow.end_run()
     aliases = mlflow.tracking.MlflowClient().get_model_version(
         tags["tv_sales.model_name"], tags["tv_sales.model_version"]).aliases

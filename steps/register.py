@@ -78,9 +78,10 @@ def register(config, evaluate_run_id, force):
         version = str(mlflow.register_model(model_uri, name, tags=tags).version)
 
     decision, reason = decide(config, client, name, version, passed, evaluate_run, upstream)
-    client.set_registered_model_alias(name, CHALLENGER, version)
-    if decision == CHAMPION:
-        set_champion(client, name, version, reason)
+    replaced = set_champion(client, name, version, reason) if decision == CHAMPION else None
+    # challenger: the version that lost the latest comparison (the new one, or the champion it beat)
+    challenger = replaced if replaced not in (None, version) else version
+    client.set_registered_model_alias(name, CHALLENGER, challenger)
     for key, value in {"promotion.decision": decision, "promotion.reason": reason,
                        "promotion.metric": config.promotion_metric}.items():
         client.set_model_version_tag(name, version, key, value)

@@ -54,6 +54,7 @@ def train(config, validate_run_id):
     import mlflow
 
     from tvsales import plots
+    from tvsales.intervals import ols_summary, slope_interval
     from tvsales.model import regression_metrics, split_data, train_model
 
     validate_run = upstream_run(validate_run_id, "validate", "validate_run_id")
@@ -71,6 +72,10 @@ def train(config, validate_run_id):
         **{f"train_{name}": value
            for name, value in regression_metrics(train_set[config.target], fitted).items()},
     })
+    summary = ols_summary(train_set[config.feature], train_set[config.target])
+    low, high = slope_interval(summary, config.interval_level)
+    mlflow.log_metrics({"slope_ci_low": low, "slope_ci_high": high, "residual_sigma": summary["sigma"]})
+    mlflow.log_param("interval_level", config.interval_level)
     log_table(train_set, "split/train.parquet")
     log_table(test_set, "split/test.parquet")
     log_figure(plots.fitted_line(train_set, test_set, config.feature, config.target, intercept, slope),

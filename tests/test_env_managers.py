@@ -9,7 +9,7 @@ from conftest import EXPERIMENT, MODEL_NAME, explain
 pytestmark = pytest.mark.slow
 
 
-def test_pipeline_under_uv(workspace):
+def test_pipeline_under_uv(workspace, monkeypatch):
     result = workspace.mlflow_run("-P", "test_size=0.33", env_manager="uv", timeout=1800)
     assert result.returncode == 0, explain(result)
     client = workspace.client()
@@ -31,7 +31,7 @@ def test_pipeline_under_uv(workspace):
     import mlflow
     import pandas as pd
 
-    mlflow.set_tracking_uri(workspace.tracking_uri)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", workspace.tracking_uri)
     model = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@champion")
     train = next(run for run in children if run.data.tags["tv_sales.step"] == "train")
     expected = train.data.metrics["intercept"] + 100 * train.data.metrics["slope"]

@@ -109,3 +109,18 @@ def to_png(fig):
     fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
     return buffer.getvalue()
+
+
+def what_if(table, feature, target, observed_max):
+    """Predicted sales with their prediction interval over a range of TV budgets."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 5), layout="constrained")
+    ax.fill_between(table[feature], table["lower"], table["upper"], alpha=0.25,
+                    label="prediction interval")
+    ax.plot(table[feature], table["prediction"], marker="o", label="predicted sales")
+    ax.axvline(observed_max, color="grey", linestyle=":", label="largest budget in the data")
+    ax.set(title="What if: predicted sales by TV budget", xlabel=label(feature),
+           ylabel=f"Predicted {label(target)}")
+    ax.legend(loc="upper left")
+    ax.grid(alpha=0.3)
+    return fig

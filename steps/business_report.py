@@ -1,0 +1,34 @@
+"""The driver's final report: the business questions answered with this pipeline run's numbers."""
+
+from steps.common import log_figure, read_parquet_artifact
+
+
+def log_business_report(config, run_ids, model_name, model_version):
+    """Build the report from the step runs and the registered version; log it on the active run."""
+    import mlflow
+    import pandas as pd
+
+    from tvsales import plots
+    from tvsales.report import business_report_html, errors_grow_with, what_if_budgets
+
+    eda = mlflow.get_run(run_ids["eda"]).data.metrics
+    train = mlflow.get_run(run_ids["train"]).data
+    evaluate = mlflow.get_run(run_ids["evaluate"]).data.metrics
+    test_metrics = {name: evaluate[f"test_{name}"] for name in ("mae", "mape", "r2", "rmse")}
+    baseline = {name: evaluate[f"baseline_{name}"] for name in ("mae", "mape", "r2", "rmse")}
+    validated = mlflow.get_run(run_ids["validate"])
+    table = read_parquet_artifact(validated, "data/validated.parquet")
+    tv = table[config.feature]
+    tv_range = (float(tv.min()), float(tv.max()))
+    model = mlflow.pyfunc.load_model(f"models:/{model_name}/{model_version}")
+    budgets = pd.DataFrame({config.feature: what_if_budgets(tv_range[1])})
+    what_if = budgets.join(model.predict(budgets, params={"interval_level": config.interval_level}))
+    png = log_figure(plots.what_if(what_if, config.feature, config.target, tv_range[1]),
+                     "report/what_if.png")
+    mlflow.log_text(what_if.to_csv(index=False), "report/what_if.csv")
+    html = business_report_html(
+        eda, test_metrics, baseline, train.metrics["slope"],
+        (train.metrics["slope_ci_low"], train.metrics["slope_ci_high"]), config.interval_level,
+        what_if, png, f"{model_name} version {model_version}", tv_range,
+        errors_grow_with(tv.to_numpy(), table[config.target].to_numpy()))
+    mlflow.log_text(html, "report/business_report.html")
