@@ -8,7 +8,8 @@ def log_business_report(config, run_ids, model_name, model_version):
     import mlflow
     import pandas as pd
 
-    from tvsales import plots
+    from tvsales import model_plots as plots
+    from tvsales.intervals import prediction_interval
     from tvsales.report import business_report_html, errors_grow_with, what_if_budgets
 
     eda = mlflow.get_run(run_ids["eda"]).data.metrics
@@ -20,9 +21,17 @@ def log_business_report(config, run_ids, model_name, model_version):
     table = read_parquet_artifact(validated, "data/validated.parquet")
     tv = table[config.feature]
     tv_range = (float(tv.min()), float(tv.max()))
-    model = mlflow.pyfunc.load_model(f"models:/{model_name}/{model_version}")
-    budgets = pd.DataFrame({config.feature: what_if_budgets(tv_range[1])})
-    what_if = budgets.join(model.predict(budgets, params={"interval_level": config.interval_level}))
+    # The registered model's predictions, from the summary its train run logged (the same
+    # formula the model applies; loading the model here would cost the driver seconds).
+    metrics = train.metrics
+    summary = {"n": int(metrics["n_train"]), "intercept": metrics["intercept"], "slope": metrics["slope"],
+               "sigma": metrics["residual_sigma"], "x_mean": metrics["train_x_mean"],
+               "sxx": metrics["train_x_sxx"]}
+    budgets = what_if_budgets(tv_range[1])
+    lower, upper = prediction_interval(summary, budgets, config.interval_level)
+    what_if = pd.DataFrame({config.feature: budgets,
+                            "prediction": summary["intercept"] + summary["slope"] * budgets,
+                            "lower": lower, "upper": upper})
     png = log_figure(plots.what_if(what_if, config.feature, config.target, tv_range[1]),
                      "report/what_if.png")
     mlflow.log_text(what_if.to_csv(index=False), "report/what_if.csv")

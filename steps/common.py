@@ -192,7 +192,7 @@ def log_json(data, artifact_file):
 def log_figure(fig, artifact_file):
     """Log a matplotlib figure as PNG; returns the PNG bytes for embedding in reports."""
     import mlflow
-    from tvsales.plots import to_png
+    from tvsales.plotting import to_png
 
     png = to_png(fig)
     with tempfile.TemporaryDirectory() as tmp:

@@ -8,7 +8,7 @@ from steps.common import log_figure, read_parquet_artifact, run_step, tag_lineag
 def eda(config, validate_run_id):
     import mlflow
 
-    from tvsales import plots
+    from tvsales import eda_plots as plots
     from tvsales.analysis import business_answers, describe
     from tvsales.report import eda_report_html
 

@@ -9,7 +9,7 @@ def evaluate(config, train_run_id):
     import mlflow
     import numpy as np
 
-    from tvsales import plots
+    from tvsales import model_plots as plots
     from tvsales.model import check_thresholds, regression_metrics
 
     train_run = upstream_run(train_run_id, "train", "train_run_id")

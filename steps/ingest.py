@@ -1,12 +1,12 @@
 """Step 1, ingest: read the raw table and record it, with its source and digest, as the run's input."""
 
 import argparse
-import hashlib
 import shutil
 import tempfile
 import warnings
 from pathlib import Path
 
+from steps.cache import file_sha256
 from steps.common import log_table, run_step
 from tvsales.config import PROJECT_DIR
 from tvsales.data import read_table
@@ -54,14 +54,6 @@ def _download_http(url, timeout=10):
     except (URLError, OSError, ValueError) as error:
         raise PipelineError(f"{url}: cannot be downloaded: {error}") from None
     return target
-
-
-def file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def ingest(config):

@@ -1,20 +1,29 @@
-"""The driver: ingest -> validate -> eda -> train -> evaluate -> register, one MLflow run per step.
+"""The driver: ingest -> validate -> (eda | train -> evaluate) -> register, one MLflow run per step.
 
 Each step runs with ``mlflow.run`` under the env manager this pipeline was started with,
-as a child of the driver's run, and receives the run ID of the step before it.
+as a child of the driver's run, and receives the run ID of the step before it. A step
+whose cache key matches a FINISHED run is not run again: that run is reused. ``eda``
+needs only the validated data, so it runs beside ``train`` -> ``evaluate``.
 """
 
 import argparse
 import os
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from steps.business_report import log_business_report
+from steps.cache import KEY_TAG, cache_key, reusable_run
 from steps.common import ERROR_TAG, STEP_TAG, log_json, log_params, start_step_run
 from tvsales.config import PROJECT_DIR, load_config, parse_bool
 from tvsales.errors import PipelineError
 
 STEPS = ("ingest", "validate", "eda", "train", "evaluate", "register")
+
+
+class StepFailed(Exception):
+    """A step ended other than FINISHED; the pipeline stops."""
 
 
 def step_parameters(step, config, run_ids, force):
@@ -30,16 +39,17 @@ def step_parameters(step, config, run_ids, force):
     }[step]()
 
 
-def check_local_data(data_path):
-    """Refuse a local data file that is not there before any step runs (URIs are left to ingest)."""
+def local_data_file(data_path):
+    """The local file ``data_path`` names, or None for a URI; a missing local file is an error."""
     from steps.ingest import URI_SCHEMES, fetch
 
     if data_path.lower().startswith(URI_SCHEMES):
-        return
+        return None
     path, _ = fetch(data_path)
     if not path.is_file():
         raise PipelineError(f"{path}: {'is a directory' if path.is_dir() else 'no such file'}; "
                             "data_path must name a CSV or Parquet file.")
+    return path
 
 
 def env_manager_in_use():
@@ -56,36 +66,94 @@ def env_manager_in_use():
     return tag if tag in {"uv", "virtualenv", "conda"} else "local"
 
 
-def run_child(step, parameters, parent, env_manager):
-    """Run one step as a child run of ``parent``; returns ``(run_id, status, error)``."""
-    import mlflow
-    from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+class Pipeline:
+    """Runs or reuses each step as a child of the driver's run and keeps the summary."""
 
-    client = mlflow.tracking.MlflowClient()
-    child = client.create_run(
-        parent.info.experiment_id, run_name=step,
-        tags={MLFLOW_PARENT_RUN_ID: parent.info.run_id, STEP_TAG: step,
-              "mlflow.source.type": "PROJECT", "mlflow.project.entryPoint": step},
-    )
-    run_id = child.info.run_id
-    try:
-        mlflow.run(str(PROJECT_DIR), entry_point=step,
-                   parameters={key: str(value) for key, value in parameters.items()},
-                   experiment_id=parent.info.experiment_id, run_id=run_id,
-                   env_manager=env_manager, synchronous=True)
-    except KeyboardInterrupt:
-        _terminate_if_running(client, run_id, "KILLED")
-        raise
-    except Exception as error:  # noqa: BLE001 - the step's own message is on its run
-        _terminate_if_running(client, run_id, "FAILED")
-        message = client.get_run(run_id).data.tags.get(ERROR_TAG) or str(error)
-        return run_id, "FAILED", message
-    return run_id, client.get_run(run_id).info.status, None
+    def __init__(self, config, parent, env_manager, use_cache, force, data_file):
+        import mlflow
 
+        self.config, self.parent, self.env_manager = config, parent, env_manager
+        self.use_cache, self.force, self.data_file = use_cache, force, data_file
+        self.client = mlflow.tracking.MlflowClient()
+        self.run_ids, self.rows, self.failure = {}, [], None
+        self.lock = threading.Lock()
 
-def _terminate_if_running(client, run_id, status):
-    if client.get_run(run_id).info.status in {"RUNNING", "SCHEDULED"}:
-        client.set_terminated(run_id, status)
+    def say(self, step, text):
+        print(f"[{STEPS.index(step) + 1}/{len(STEPS)}] {step} {text}", flush=True)
+
+    def run(self, step):
+        """Run (or reuse) ``step``; raises StepFailed when it, or another branch, failed."""
+        with self.lock:
+            if self.failure:
+                raise StepFailed(step)
+            parameters = step_parameters(step, self.config, self.run_ids, self.force)
+        cacheable = step != "ingest" or self.data_file is not None
+        key = cache_key(step, parameters, self.config, self.data_file if step == "ingest" else None)
+        reused = (reusable_run(self.client, self.parent.info.experiment_id, step, key)
+                  if self.use_cache and cacheable else None)
+        began = time.monotonic()
+        if reused:
+            run_id, status, error = reused.info.run_id, "REUSED", None
+            self.say(step, f"reused (run {run_id})")
+        else:
+            self.say(step, "...")
+            run_id, status, error = self.launch(step, parameters, key)
+            self.say(step, f"{status.lower()} in {time.monotonic() - began:.1f} s (run {run_id})")
+        with self.lock:
+            self.rows.append({"step": step, "run_id": run_id, "status": status,
+                              "seconds": 0.0 if reused else time.monotonic() - began})
+            if status in {"FINISHED", "REUSED"}:
+                self.run_ids[step] = run_id
+                return run_id
+            self.failure = self.failure or (step, run_id, error)
+        raise StepFailed(step)
+
+    def launch(self, step, parameters, key):
+        """Run one step as a child run; returns ``(run_id, status, error)``."""
+        import mlflow
+        from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+
+        child = self.client.create_run(
+            self.parent.info.experiment_id, run_name=step,
+            tags={MLFLOW_PARENT_RUN_ID: self.parent.info.run_id, STEP_TAG: step, KEY_TAG: key,
+                  "mlflow.source.type": "PROJECT", "mlflow.project.entryPoint": step},
+        )
+        run_id = child.info.run_id
+        try:
+            mlflow.run(str(PROJECT_DIR), entry_point=step,
+                       parameters={name: str(value) for name, value in parameters.items()},
+                       experiment_id=self.parent.info.experiment_id, run_id=run_id,
+                       env_manager=self.env_manager, synchronous=True)
+        except KeyboardInterrupt:
+            self._terminate_if_running(run_id, "KILLED")
+            raise
+        except Exception as error:  # noqa: BLE001 - the step's own message is on its run
+            self._terminate_if_running(run_id, "FAILED")
+            return run_id, "FAILED", self.client.get_run(run_id).data.tags.get(ERROR_TAG) or str(error)
+        return run_id, self.client.get_run(run_id).info.status, None
+
+    def _terminate_if_running(self, run_id, status):
+        if self.client.get_run(run_id).info.status in {"RUNNING", "SCHEDULED"}:
+            self.client.set_terminated(run_id, status)
+
+    def run_all(self):
+        """ingest, validate, then eda beside train -> evaluate, then register."""
+        try:
+            self.run("ingest")
+            self.run("validate")
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                eda = pool.submit(self.run, "eda")
+                try:
+                    self.run("train")
+                    self.run("evaluate")
+                finally:
+                    eda.exception()  # wait for the eda branch whatever happened here
+                eda.result()
+            self.run("register")
+        except StepFailed:
+            pass
+        order = {step: number for number, step in enumerate(STEPS)}
+        self.rows.sort(key=lambda row: order[row["step"]])
 
 
 def format_summary(rows):
@@ -96,32 +164,20 @@ def format_summary(rows):
     return "\n".join(lines)
 
 
-def run_pipeline(config, force):
+def run_pipeline(config, force, use_cache, data_file):
     import mlflow
 
     env_manager = env_manager_in_use()
     parent = start_step_run("main", config)
     log_params({"data_path": config.data_path, "test_size": config.test_size,
                 "random_state": config.random_state, "force": str(force).lower(),
-                "env_manager": env_manager})
+                "use_cache": str(use_cache).lower(), "env_manager": env_manager})
     print(f"pipeline: run {parent.info.run_id} in experiment '{config.experiment_name}', "
-          f"env manager {env_manager}", flush=True)
-    rows, run_ids, failure = [], {}, None
+          f"env manager {env_manager}, cache {'on' if use_cache else 'off'}", flush=True)
     started = time.monotonic()
+    pipeline = Pipeline(config, parent, env_manager, use_cache, force, data_file)
     try:
-        for number, step in enumerate(STEPS, start=1):
-            print(f"[{number}/{len(STEPS)}] {step} ...", flush=True)
-            began = time.monotonic()
-            run_id, status, error = run_child(
-                step, step_parameters(step, config, run_ids, force), parent, env_manager)
-            seconds = time.monotonic() - began
-            rows.append({"step": step, "run_id": run_id, "status": status, "seconds": seconds})
-            print(f"[{number}/{len(STEPS)}] {step} {status.lower()} in {seconds:.1f} s "
-                  f"(run {run_id})", flush=True)
-            if status != "FINISHED":
-                failure = (step, run_id, error)
-                break
-            run_ids[step] = run_id
+        pipeline.run_all()
     except KeyboardInterrupt:
         mlflow.set_tag(ERROR_TAG, "interrupted")
         mlflow.end_run("KILLED")
@@ -129,25 +185,24 @@ def run_pipeline(config, force):
         raise SystemExit(130)
 
     mlflow.log_metric("pipeline_seconds", time.monotonic() - started)
-    log_json(rows, "pipeline/summary.json")
-    print("\n" + format_summary(rows))
-    if failure:
-        step, run_id, error = failure
+    log_json(pipeline.rows, "pipeline/summary.json")
+    mlflow.set_tags({f"tv_sales.reused.{row['step']}": row["run_id"]
+                     for row in pipeline.rows if row["status"] == "REUSED"})
+    print("\n" + format_summary(pipeline.rows))
+    if pipeline.failure:
+        step, run_id, error = pipeline.failure
         mlflow.set_tag(ERROR_TAG, f"step '{step}' failed (run {run_id}): {error}"[:5000])
         mlflow.end_run("FAILED")
         print(f"\npipeline failed at step '{step}' (run {run_id}); the step's message is above "
               "and in the tag tv_sales.error of both runs.", file=sys.stderr)
         raise SystemExit(1)
-    register_run = mlflow.get_run(run_ids["register"])
-    tags = register_run.data.tags
-    mlflow.set_tags({"tv_sales.model_name": tags["tv_sales.model_name"],
-                     "tv_sales.model_version": tags["tv_sales.model_version"]})
-    log_business_report(config, run_ids, tags["tv_sales.model_name"], tags["tv_sales.model_version"])
+    tags = mlflow.get_run(pipeline.run_ids["register"]).data.tags
+    name, version = tags["tv_sales.model_name"], tags["tv_sales.model_version"]
+    mlflow.set_tags({"tv_sales.model_name": name, "tv_sales.model_version": version})
+    log_business_report(config, pipeline.run_ids, name, version)
     mlflow.end_run()
-    aliases = mlflow.tracking.MlflowClient().get_model_version(
-        tags["tv_sales.model_name"], tags["tv_sales.model_version"]).aliases
-    print(f"\nregistered model: {tags['tv_sales.model_name']} version "
-          f"{tags['tv_sales.model_version']}, aliases: {', '.join(sorted(aliases)) or 'none'}")
+    aliases = mlflow.tracking.MlflowClient().get_model_version(name, version).aliases
+    print(f"\nregistered model: {name} version {version}, aliases: {', '.join(sorted(aliases)) or 'none'}")
     print(f"pipeline finished in {time.monotonic() - started:.1f} s")
 
 
@@ -157,16 +212,18 @@ def main(argv=None):
     parser.add_argument("--test-size", default="")
     parser.add_argument("--random-state", default="")
     parser.add_argument("--force", default="false")
+    parser.add_argument("--use-cache", default="true")
     args = parser.parse_args(argv)
     try:
         config = load_config(data_path=args.data_path, test_size=args.test_size,
                              random_state=args.random_state)
         force = parse_bool(args.force, "parameter 'force'")
-        check_local_data(config.data_path)
+        use_cache = parse_bool(args.use_cache, "parameter 'use_cache'")
+        data_file = local_data_file(config.data_path)
     except PipelineError as error:
         print(f"\npipeline not started: {error}\n", file=sys.stderr)
         raise SystemExit(1)
-    run_pipeline(config, force)
+    run_pipeline(config, force, use_cache, data_file)
 
 
 if __name__ == "__main__":

@@ -16,14 +16,13 @@ def model_requirements():
     return [f"{package}=={version(package)}" for package in MODEL_PACKAGES]
 
 
-def log_model(regressor, train_set, config):
+def log_model(regressor, summary, input_example, config):
     """Log the served model: tvsales/serving.py as code, the regressor in skops format beside it."""
     import mlflow
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
     from tvsales.config import PROJECT_DIR
-    from tvsales.intervals import ols_summary
 
     with tempfile.TemporaryDirectory() as tmp:
         regressor_dir = f"{tmp}/regressor"
@@ -42,10 +41,10 @@ def log_model(regressor, train_set, config):
             model_config={
                 "feature": config.feature,
                 "interval_level": config.interval_level,
-                "summary": ols_summary(train_set[config.feature], train_set[config.target]),
+                "summary": summary,
             },
             signature=signature,
-            input_example=train_set[[config.feature]].head(3),
+            input_example=input_example,
             pip_requirements=model_requirements(),
         )
 
@@ -53,7 +52,7 @@ def log_model(regressor, train_set, config):
 def train(config, validate_run_id):
     import mlflow
 
-    from tvsales import plots
+    from tvsales import model_plots as plots
     from tvsales.intervals import ols_summary, slope_interval
     from tvsales.model import regression_metrics, split_data, train_model
 
@@ -74,13 +73,14 @@ def train(config, validate_run_id):
     })
     summary = ols_summary(train_set[config.feature], train_set[config.target])
     low, high = slope_interval(summary, config.interval_level)
-    mlflow.log_metrics({"slope_ci_low": low, "slope_ci_high": high, "residual_sigma": summary["sigma"]})
+    mlflow.log_metrics({"slope_ci_low": low, "slope_ci_high": high, "residual_sigma": summary["sigma"],
+                        "train_x_mean": summary["x_mean"], "train_x_sxx": summary["sxx"]})
     mlflow.log_param("interval_level", config.interval_level)
     log_table(train_set, "split/train.parquet")
     log_table(test_set, "split/test.parquet")
     log_figure(plots.fitted_line(train_set, test_set, config.feature, config.target, intercept, slope),
                "plots/fitted_line.png")
-    model_info = log_model(model, train_set, config)
+    model_info = log_model(model, summary, train_set[[config.feature]].head(3), config)
     mlflow.set_tag("tv_sales.model_uri", model_info.model_uri)
     print(f"train: {config.target} = {intercept:.4f} + {slope:.6f} * {config.feature} "
           f"on {len(train_set)} rows; model {model_info.model_uri}")

@@ -47,6 +47,17 @@ def test_split_is_disjoint_complete_and_seeded(table):
     assert train.index.tolist() != other.index.tolist()
 
 
+@pytest.mark.parametrize("test_size, random_state", [(0.33, 42), (0.25, 7), (0.5, 0), (0.1, 123)])
+def test_split_equals_scikit_learns_train_test_split(table, test_size, random_state):
+    from sklearn.model_selection import train_test_split
+
+    expected_train, expected_test = train_test_split(table, test_size=test_size,
+                                                     random_state=random_state)
+    train, test = split_data(table, test_size, random_state)
+    assert train.index.tolist() == expected_train.index.tolist()
+    assert test.index.tolist() == expected_test.index.tolist()
+
+
 def test_model_equals_numpy_closed_form(table):
     model = train_model(table, "TV", "Sales")
     x = np.column_stack([np.ones(len(table)), table["TV"].to_numpy()])

@@ -1,66 +1,13 @@
-"""The pipeline's figures. Each function returns a matplotlib Figure; nothing is shown or saved."""
+"""Figures of the model: its fit, its errors, its what-if predictions. Each returns a Figure."""
 
-LABELS = {
-    "TV": "TV advertising spend (thousand $)",
-    "Sales": "Sales (thousand units)",
-}
-
-
-def label(column):
-    """Axis label with units for a known column, the bare name otherwise."""
-    return LABELS.get(column, column)
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def scatter(table, feature, target):
-    """Every row as a point: how sales move with TV spend."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 5), layout="constrained")
-    ax.scatter(table[feature], table[target], s=18, alpha=0.7, color="tab:blue")
-    ax.set(title=f"{target} against {feature} spend ({len(table)} rows)",
-           xlabel=label(feature), ylabel=label(target))
-    ax.grid(alpha=0.3)
-    return fig
-
-
-def correlation_heatmap(table):
-    """Pearson correlations between the columns, annotated."""
-    import seaborn as sns
-
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5, 4), layout="constrained")
-    sns.heatmap(table.corr(), annot=True, fmt=".4f", cmap="coolwarm", vmin=-1, vmax=1,
-                square=True, ax=ax, cbar_kws={"label": "Pearson correlation"})
-    ax.set_title("Correlation between TV spend and sales")
-    return fig
-
-
-def distributions(table):
-    """A histogram per column, side by side."""
-    import seaborn as sns
-
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, table.shape[1], figsize=(5 * table.shape[1], 4),
-                             layout="constrained", squeeze=False)
-    for ax, column in zip(axes[0], table.columns):
-        sns.histplot(table[column], bins=20, kde=True, ax=ax, color="tab:blue")
-        ax.set(title=f"Distribution of {column}", xlabel=label(column), ylabel="Number of rows")
-    return fig
+from tvsales.plotting import label, pyplot
 
 
 def fitted_line(train, test, feature, target, intercept, slope):
     """Train and test points with the fitted line through them."""
     import numpy as np
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 5), layout="constrained")
     ax.scatter(train[feature], train[target], s=18, alpha=0.6, label=f"train ({len(train)} rows)")
     ax.scatter(test[feature], test[target], s=18, alpha=0.8, marker="s",
@@ -76,7 +23,7 @@ def fitted_line(train, test, feature, target, intercept, slope):
 
 def predicted_vs_actual(y_true, y_pred, target):
     """Test-set predictions against the truth; points on the diagonal are exact."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 6), layout="constrained")
     ax.scatter(y_true, y_pred, s=18, alpha=0.8)
     low, high = min(min(y_true), min(y_pred)), max(max(y_true), max(y_pred))
@@ -90,7 +37,7 @@ def predicted_vs_actual(y_true, y_pred, target):
 
 def residuals(y_pred, residual, target):
     """Residuals (actual - predicted) against the prediction; a pattern means a missed shape."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 5), layout="constrained")
     ax.scatter(y_pred, residual, s=18, alpha=0.8)
     ax.axhline(0, color="black", linestyle="--")
@@ -100,20 +47,9 @@ def residuals(y_pred, residual, target):
     return fig
 
 
-def to_png(fig):
-    """The figure as PNG bytes, then closed."""
-    import io
-
-    plt = _pyplot()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    return buffer.getvalue()
-
-
 def what_if(table, feature, target, observed_max):
     """Predicted sales with their prediction interval over a range of TV budgets."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 5), layout="constrained")
     ax.fill_between(table[feature], table["lower"], table["upper"], alpha=0.25,
                     label="prediction interval")

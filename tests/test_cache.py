@@ -1,0 +1,94 @@
+"""Step reuse against a real tracking store: exactly the steps whose inputs changed run again."""
+
+import re
+
+import pytest
+
+from conftest import DATA, MODEL_NAME, explain
+
+pytestmark = pytest.mark.slow
+
+STEPS = ["ingest", "validate", "eda", "train", "evaluate", "register"]
+
+
+def outcome(result):
+    """``{step: 'reused' | 'finished' | 'failed'}`` from the driver's progress lines."""
+    found = dict(re.findall(r"^\[\d/6\] (\w+) (reused|finished|failed)", result.stdout, re.M))
+    return found
+
+
+def ran(result):
+    return sorted((step for step, what in outcome(result).items() if what != "reused"), key=STEPS.index)
+
+
+@pytest.fixture(scope="module")
+def cached(workspace):
+    data = workspace.root / "data.csv"
+    data.write_bytes(DATA.read_bytes())
+    workspace.data = data
+    first = workspace.mlflow_run("-P", f"data_path={data}")
+    assert first.returncode == 0, explain(first)
+    assert ran(first) == STEPS
+    return workspace
+
+
+def run(workspace, *params):
+    result = workspace.mlflow_run("-P", f"data_path={workspace.data}", *params)
+    assert result.returncode == 0, explain(result)
+    return result
+
+
+def versions(workspace):
+    return len(workspace.client().search_model_versions(f"name = '{MODEL_NAME}'"))
+
+
+def test_unchanged_rerun_reuses_every_step_and_registers_nothing(cached):
+    result = run(cached)
+    assert outcome(result) == {step: "reused" for step in STEPS}
+    assert versions(cached) == 1
+    assert re.search(r"^register\s+\w{32}\s+REUSED", result.stdout, re.M)
+    client = cached.client()
+    (main, *_) = client.search_runs(["1"], "tags.`tv_sales.step` = 'main'",
+                                    order_by=["attributes.start_time DESC"])
+    assert set(main.data.tags) >= {f"tv_sales.reused.{step}" for step in STEPS}
+
+
+def test_a_train_parameter_reruns_train_evaluate_register_only(cached):
+    assert ran(run(cached, "-P", "random_state=7")) == ["train", "evaluate", "register"]
+    # the same value written otherwise is the same key
+    assert ran(run(cached, "-P", "random_state=7.0")) == []
+    assert ran(run(cached, "-P", "test_size=2e-1")) == ["train", "evaluate", "register"]
+    assert ran(run(cached, "-P", "test_size=0.20")) == []
+
+
+def test_editing_eda_code_reruns_eda_only(cached):
+    for name in ("steps/eda.py", "tvsales/eda_plots.py"):
+        path = cached.project / name
+        path.write_text(path.read_text() + "\n# edited\n")
+        assert ran(run(cached)) == ["eda"], name
+
+
+def test_one_changed_byte_of_data_reruns_everything(cached):
+    text = cached.data.read_text()
+    cached.data.write_text(text.replace("230.1,22.1", "230.1,22.2", 1))
+    assert ran(run(cached)) == STEPS
+
+
+def test_use_cache_false_reruns_everything(cached):
+    assert ran(run(cached, "-P", "use_cache=false")) == STEPS
+
+
+def test_failed_runs_are_never_reused(cached):
+    bad = cached.root / "bad.csv"
+    bad.write_text(cached.data.read_text().replace("44.5,10.4", "44.5,abc", 1))
+    for attempt in range(2):
+        result = cached.mlflow_run("-P", f"data_path={bad}")
+        assert result.returncode != 0
+        expected = {"ingest": "finished" if attempt == 0 else "reused", "validate": "failed"}
+        assert outcome(result) == expected, result.stdout
+
+
+def test_runs_of_another_experiment_are_not_reused(cached):
+    result = cached.mlflow_run("--experiment-name", "elsewhere", "-P", f"data_path={cached.data}")
+    assert result.returncode == 0, explain(result)
+    assert ran(result) == STEPS
