@@ -1,6 +1,6 @@
 """The driver's final report: the business questions answered with this pipeline run's numbers."""
 
-from steps.common import log_figure, read_parquet_artifact
+from steps.common import log_figure
 
 
 def log_business_report(config, run_ids, model_name, model_version):
@@ -10,17 +10,14 @@ def log_business_report(config, run_ids, model_name, model_version):
 
     from tvsales import model_plots as plots
     from tvsales.intervals import prediction_interval
-    from tvsales.report import business_report_html, errors_grow_with, what_if_budgets
+    from tvsales.report import business_report_html, what_if_budgets
 
     eda = mlflow.get_run(run_ids["eda"]).data.metrics
     train = mlflow.get_run(run_ids["train"]).data
     evaluate = mlflow.get_run(run_ids["evaluate"]).data.metrics
     test_metrics = {name: evaluate[f"test_{name}"] for name in ("mae", "mape", "r2", "rmse")}
     baseline = {name: evaluate[f"baseline_{name}"] for name in ("mae", "mape", "r2", "rmse")}
-    validated = mlflow.get_run(run_ids["validate"])
-    table = read_parquet_artifact(validated, "data/validated.parquet")
-    tv = table[config.feature]
-    tv_range = (float(tv.min()), float(tv.max()))
+    tv_range = (eda["tv_min"], eda["tv_max"])
     # The registered model's predictions, from the summary its train run logged (the same
     # formula the model applies; loading the model here would cost the driver seconds).
     metrics = train.metrics
@@ -38,6 +35,5 @@ def log_business_report(config, run_ids, model_name, model_version):
     html = business_report_html(
         eda, test_metrics, baseline, train.metrics["slope"],
         (train.metrics["slope_ci_low"], train.metrics["slope_ci_high"]), config.interval_level,
-        what_if, png, f"{model_name} version {model_version}", tv_range,
-        errors_grow_with(tv.to_numpy(), table[config.target].to_numpy()))
+        what_if, png, f"{model_name} version {model_version}", tv_range, bool(eda["errors_grow"]))
     mlflow.log_text(html, "report/business_report.html")

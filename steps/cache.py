@@ -28,7 +28,7 @@ STEP_SETTINGS = {
     "validate": ("feature", "target", "min_rows"),
     "eda": ("feature", "target"),
     "train": ("feature", "target", "test_size", "random_state", "interval_level"),
-    "evaluate": ("feature", "target", "min_r2", "max_mape"),
+    "evaluate": ("feature", "target", "min_r2", "max_mape", "model_name", "promotion_metric"),
     "register": ("experiment_name", "model_name", "feature", "target", "promotion_metric",
                  "min_improvement"),
 }

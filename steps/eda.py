@@ -10,7 +10,7 @@ def eda(config, validate_run_id):
 
     from tvsales import eda_plots as plots
     from tvsales.analysis import business_answers, describe
-    from tvsales.report import eda_report_html
+    from tvsales.report import eda_report_html, errors_grow_with
 
     validate_run = upstream_run(validate_run_id, "validate", "validate_run_id")
     tag_lineage(validate_run)
@@ -19,7 +19,10 @@ def eda(config, validate_run_id):
     mlflow.log_table(statistics.reset_index(names="statistic"), "eda/statistics.json")
     mlflow.log_text(statistics.to_csv(), "eda/statistics.csv")
     answers = business_answers(table, config.feature, config.target)
-    mlflow.log_metrics(answers)
+    mlflow.log_metrics({**answers, "tv_min": float(table[config.feature].min()),
+                        "tv_max": float(table[config.feature].max()),
+                        "errors_grow": float(errors_grow_with(table[config.feature].to_numpy(),
+                                                              table[config.target].to_numpy()))})
     images = {
         "Sales against TV spend": log_figure(
             plots.scatter(table, config.feature, config.target), "eda/scatter.png"),

@@ -3,6 +3,24 @@
 import argparse
 
 from steps.common import log_figure, read_parquet_artifact, run_step, tag_lineage, upstream_run
+from steps.registry import CHAMPION, alias_version, score_on_test_split
+
+
+def score_champion(config, test_set):
+    """Score the current champion on this test split too, for register's comparison.
+
+    Done here, where the test split and the libraries are already loaded; register uses it
+    when the champion has not changed in between.
+    """
+    import mlflow
+
+    client = mlflow.tracking.MlflowClient()
+    champion = alias_version(client, config.model_name, CHAMPION)
+    if champion is None:
+        return
+    score = score_on_test_split(f"models:/{config.model_name}/{champion}", test_set, config)
+    mlflow.log_metric(f"champion_{config.promotion_metric}", score)
+    mlflow.set_tag("tv_sales.champion_version", champion)
 
 
 def evaluate(config, train_run_id):
@@ -34,6 +52,7 @@ def evaluate(config, train_run_id):
         "tv_sales.evaluation": "passed" if passed else "failed",
         "tv_sales.evaluation_failures": "; ".join(failures),
     })
+    score_champion(config, test_set)
     log_figure(plots.predicted_vs_actual(y_true, y_pred, config.target), "plots/predicted_vs_actual.png")
     log_figure(plots.residuals(y_pred, y_true - y_pred, config.target), "plots/residuals.png")
     summary = ", ".join(f"{name.upper()} {value:.4f}" for name, value in test_metrics.items())

@@ -9,21 +9,9 @@ champion on the primary metric of config.yaml, both scored on the new run's test
 import argparse
 
 from steps.common import read_parquet_artifact, run_step, tag_lineage, upstream_run
-from steps.registry import CHALLENGER, CHAMPION, alias_version, set_champion
+from steps.registry import CHALLENGER, CHAMPION, alias_version, score_on_test_split, set_champion
 from tvsales.config import LOWER_IS_BETTER, parse_bool
 from tvsales.errors import PipelineError
-
-
-def score_champion(config, champion_uri, train_run):
-    """The champion's primary metric on the new train run's test split."""
-    import mlflow
-
-    from tvsales.model import regression_metrics
-
-    test_set = read_parquet_artifact(train_run, "split/test.parquet")
-    model = mlflow.pyfunc.load_model(champion_uri)
-    predicted = model.predict(test_set[[config.feature]])["prediction"]
-    return regression_metrics(test_set[config.target], predicted)[config.promotion_metric]
 
 
 def beats(config, candidate_score, champion_score):
@@ -107,8 +95,12 @@ def decide(config, client, name, version, passed, evaluate_run, upstream):
         return CHALLENGER, "failed evaluation (registered by force); never promoted automatically"
     if champion is None:
         return CHAMPION, "first version to pass evaluation"
-    train_run = mlflow.get_run(upstream["train"])
-    champion_score = score_champion(config, f"models:/{name}/{champion}", train_run)
+    if (evaluate_run.data.tags.get("tv_sales.champion_version") == champion
+            and f"champion_{metric}" in evaluate_run.data.metrics):
+        champion_score = evaluate_run.data.metrics[f"champion_{metric}"]  # scored by evaluate
+    else:  # the champion changed since evaluate ran
+        test_set = read_parquet_artifact(mlflow.get_run(upstream["train"]), "split/test.parquet")
+        champion_score = score_on_test_split(f"models:/{name}/{champion}", test_set, config)
     mlflow.log_metric(f"champion_{metric}", champion_score)
     client.set_model_version_tag(name, version, "promotion.champion_score", str(champion_score))
     client.set_model_version_tag(name, version, "promotion.champion_version", champion)

@@ -42,3 +42,14 @@ def set_champion(client, name, version, reason):
     }.items():
         client.set_model_version_tag(name, version, key, value)
     return replaced
+
+
+def score_on_test_split(model_uri, test_set, config):
+    """The metric ``promotion.metric`` of the model at ``model_uri`` on ``test_set``."""
+    import mlflow
+
+    from tvsales.model import regression_metrics
+
+    model = mlflow.pyfunc.load_model(model_uri)
+    predicted = model.predict(test_set[[config.feature]])["prediction"]
+    return regression_metrics(test_set[config.target], predicted)[config.promotion_metric]
