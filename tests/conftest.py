@@ -56,7 +56,9 @@ class Workspace:
 
     def env(self, **extra):
         env = {key: value for key, value in os.environ.items() if not key.startswith("MLFLOW_")}
-        env.update(MLFLOW_TRACKING_URI=self.tracking_uri, PYTHONUNBUFFERED="1", **extra)
+        # telemetry off: on a machine without network its attempts cost every process seconds
+        env.update(MLFLOW_TRACKING_URI=self.tracking_uri, PYTHONUNBUFFERED="1",
+                   MLFLOW_DISABLE_TELEMETRY="true", **extra)
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
         return env
 
