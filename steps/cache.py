@@ -14,6 +14,7 @@ import json
 import sys
 from functools import lru_cache
 from importlib import metadata
+from pathlib import Path
 
 from tvsales.config import PROJECT_DIR
 
@@ -24,7 +25,7 @@ LIBRARIES = ("mlflow", "pandas", "numpy", "scipy", "scikit-learn", "skops", "pya
 
 # The config.yaml settings (Config fields) each step reads.
 STEP_SETTINGS = {
-    "ingest": ("data_path",),
+    "ingest": (),  # data_path is a parameter; a local file counts by its content
     "validate": ("feature", "target", "min_rows"),
     "eda": ("feature", "target"),
     "train": ("feature", "target", "test_size", "random_state", "interval_level"),
@@ -95,13 +96,17 @@ def library_versions():
     return versions
 
 
-def cache_key(step, parameters, config, data_file=None):
+def cache_key(step, parameters, config, env_manager, data_file=None):
     """The hex key of ``step`` run with ``parameters`` (strings) under ``config``.
 
-    ``data_file``: for ingest, the local data file whose content is hashed into the key.
+    ``data_file``: for ingest, the local data file whose content is hashed into the key;
+    it then stands for ``data_path`` too, so ``data/x.csv`` and ``./data/x.csv`` are one key.
     """
+    if data_file:
+        parameters = {**parameters, "data_path": str(Path(data_file).resolve())}
     content = {
         "step": step,
+        "env_manager": env_manager,
         "parameters": {key: str(value) for key, value in sorted(parameters.items())},
         "code": code_hash(step),
         "settings": {name: getattr(config, name) for name in STEP_SETTINGS[step]},
@@ -112,11 +117,24 @@ def cache_key(step, parameters, config, data_file=None):
 
 
 def reusable_run(client, experiment_id, step, key):
-    """The newest FINISHED run of ``step`` with ``key`` in this experiment, or None."""
+    """The newest FINISHED run of ``step`` with ``key`` in this experiment, or None.
+
+    A register run is reusable only while the model version it registered still exists.
+    """
+    from mlflow.exceptions import MlflowException
+
     runs = client.search_runs(
         [experiment_id],
         f"tags.`{KEY_TAG}` = '{key}' and tags.`tv_sales.step` = '{step}' "
         "and attributes.status = 'FINISHED'",
         order_by=["attributes.start_time DESC"], max_results=1,
     )
-    return runs[0] if runs else None
+    if not runs:
+        return None
+    if step == "register":
+        tags = runs[0].data.tags
+        try:
+            client.get_model_version(tags["tv_sales.model_name"], tags["tv_sales.model_version"])
+        except (MlflowException, KeyError):
+            return None
+    return runs[0]

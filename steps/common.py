@@ -191,10 +191,15 @@ def log_json(data, artifact_file):
 
 def log_figure(fig, artifact_file):
     """Log a matplotlib figure as PNG; returns the PNG bytes for embedding in reports."""
-    import mlflow
-    from tvsales.plotting import to_png
+    import io
 
-    png = to_png(fig)
+    import matplotlib.pyplot as plt
+    import mlflow
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    png = buffer.getvalue()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(artifact_file).name
         path.write_bytes(png)

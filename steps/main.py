@@ -88,7 +88,8 @@ class Pipeline:
                 raise StepFailed(step)
             parameters = step_parameters(step, self.config, self.run_ids, self.force)
         cacheable = step != "ingest" or self.data_file is not None
-        key = cache_key(step, parameters, self.config, self.data_file if step == "ingest" else None)
+        key = cache_key(step, parameters, self.config, self.env_manager,
+                        self.data_file if step == "ingest" else None)
         reused = (reusable_run(self.client, self.parent.info.experiment_id, step, key)
                   if self.use_cache and cacheable else None)
         began = time.monotonic()

@@ -20,12 +20,16 @@ def resolve_model(client, model_uri):
         if "@" in reference:
             name, alias = reference.split("@", 1)
             found = client.get_model_version_by_alias(name, alias)
+        elif "/" in reference and reference.split("/", 1)[1].lower() == "latest":
+            name = reference.split("/", 1)[0]
+            found = max(client.search_model_versions(f"name = '{name}'"), key=lambda v: int(v.version))
         elif "/" in reference:
             name, number = reference.split("/", 1)
             found = client.get_model_version(name, number)
         else:
-            return {}
-    except MlflowException:
+            raise PipelineError(f"model URI {model_uri!r} names no version: use "
+                                f"models:/{reference}@champion or models:/{reference}/<version>.")
+    except (MlflowException, ValueError):
         raise PipelineError(f"model URI {model_uri!r}: no such registered model version or alias.") from None
     return {"name": found.name, "version": str(found.version), "run_id": found.run_id or ""}
 
@@ -43,6 +47,12 @@ def predict(config, input_path, model_uri, interval_level):
         else config.interval_level
     path, source = fetch(input_path)
     table = read_table(path, name=source)
+    if table.empty:
+        raise PipelineError(f"{source}: no rows to score.")
+    clashing = [column for column in ("prediction", "lower", "upper") if column in table.columns]
+    if clashing:
+        raise PipelineError(f"{source}: column(s) {clashing} would be overwritten by the predictions; "
+                            "rename them.")
     try:
         spend = check_request(table, config.feature)
     except mlflow.exceptions.MlflowException as error:

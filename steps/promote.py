@@ -30,6 +30,7 @@ def promote(config, version, rollback, force):
         model_version = client.get_model_version(name, version)
     except MlflowException:
         raise PipelineError(f"model '{name}' has no version {version!r}; nothing was changed.") from None
+    version = str(model_version.version)  # "01" names version 1
     if model_version.tags.get("evaluation") != "passed":
         if not force:
             raise PipelineError(

@@ -68,8 +68,12 @@ def register(config, evaluate_run_id, force):
     decision, reason = decide(config, client, name, version, passed, evaluate_run, upstream)
     replaced = set_champion(client, name, version, reason) if decision == CHAMPION else None
     # challenger: the version that lost the latest comparison (the new one, or the champion it beat)
-    challenger = replaced if replaced not in (None, version) else version
-    client.set_registered_model_alias(name, CHALLENGER, challenger)
+    if decision != CHAMPION:
+        client.set_registered_model_alias(name, CHALLENGER, version)
+    elif replaced not in (None, version):
+        client.set_registered_model_alias(name, CHALLENGER, replaced)
+    elif replaced is None:  # the first champion is also the first challenger
+        client.set_registered_model_alias(name, CHALLENGER, version)
     for key, value in {"promotion.decision": decision, "promotion.reason": reason,
                        "promotion.metric": config.promotion_metric}.items():
         client.set_model_version_tag(name, version, key, value)

@@ -58,6 +58,14 @@ def test_split_equals_scikit_learns_train_test_split(table, test_size, random_st
     assert test.index.tolist() == expected_test.index.tolist()
 
 
+@pytest.mark.parametrize("test_size", [0.999, 0.995, 0.001])
+def test_split_that_leaves_too_few_rows_is_refused(table, test_size):
+    from tvsales.errors import PipelineError
+
+    with pytest.raises(PipelineError, match="at least 3 training and 2 test rows"):
+        split_data(table, test_size, 42)
+
+
 def test_model_equals_numpy_closed_form(table):
     model = train_model(table, "TV", "Sales")
     x = np.column_stack([np.ones(len(table)), table["TV"].to_numpy()])

@@ -45,6 +45,8 @@ def versions(workspace):
 def test_unchanged_rerun_reuses_every_step_and_registers_nothing(cached):
     result = run(cached)
     assert outcome(result) == {step: "reused" for step in STEPS}
+    spelled = cached.mlflow_run("-P", f"data_path={cached.data.parent}/./{cached.data.name}")
+    assert outcome(spelled) == {step: "reused" for step in STEPS}, spelled.stdout
     assert versions(cached) == 1
     assert re.search(r"^register\s+\w{32}\s+REUSED", result.stdout, re.M)
     client = cached.client()

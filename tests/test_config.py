@@ -46,7 +46,7 @@ def test_bad_test_size_is_refused_by_name(text, fragment):
     assert fragment in str(error.value)
 
 
-@pytest.mark.parametrize("text", ["-1", "1.5", "seven", "1e400"])
+@pytest.mark.parametrize("text", ["-1", "1.5", "seven", "1e400", "4294967296"])
 def test_bad_random_state_is_refused_by_name(text):
     with pytest.raises(PipelineError, match="random_state"):
         parse_random_state(text)

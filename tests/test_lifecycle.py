@@ -82,6 +82,11 @@ def test_a_worse_model_stays_challenger(workspace, lifecycle):
     assert result.returncode == 0, explain(result)
     assert "already version 1" in result.stdout
     assert aliases(client)["champion"] == "2"
+    # re-registering the champion's own run changes no alias
+    evaluate_v2 = latest(client, "evaluate")[0]
+    again = workspace.mlflow_run("-e", "register", "-P", f"evaluate_run_id={evaluate_v2.info.run_id}")
+    assert again.returncode == 0, explain(again)
+    assert aliases(client) == {"champion": "2", "challenger": "1", "previous-champion": "1"}
 
 
 def test_promote_and_rollback_record_who_when_from_and_to(workspace, lifecycle):
@@ -100,6 +105,10 @@ def test_promote_and_rollback_record_who_when_from_and_to(workspace, lifecycle):
     assert back.returncode == 0, explain(back)
     assert aliases(client)["champion"] == "2" and aliases(client)["previous-champion"] == "1"
     assert client.get_model_version(MODEL_NAME, "2").tags["champion.reason"] == "rollback from version 1"
+    before = aliases(client)
+    same = workspace.mlflow_run("-e", "promote", "-P", "version=02")  # "02" is version 2
+    assert same.returncode == 0, explain(same)
+    assert "version 2 is already the champion" in same.stdout and aliases(client) == before
 
 
 def test_promoting_a_missing_or_failed_version_is_refused_unless_forced(workspace, lifecycle):
@@ -135,6 +144,9 @@ def test_batch_prediction_with_intervals(workspace, lifecycle):
     client = lifecycle["client"]
     budgets = workspace.root / "budgets.csv"
     pd.DataFrame({"TV": [0, 100, 250.5], "region": ["a", "b", "c"]}).to_csv(budgets, index=False)
+    latest_uri = workspace.mlflow_run("-e", "predict", "-P", f"input_path={budgets}",
+                                      "-P", f"model_uri=models:/{MODEL_NAME}/latest")
+    assert latest_uri.returncode == 0, explain(latest_uri)
     result = workspace.mlflow_run("-e", "predict", "-P", f"input_path={budgets}")
     assert result.returncode == 0, explain(result)
     (run, *_) = latest(client, "predict")
@@ -164,10 +176,19 @@ def test_batch_prediction_refuses_bad_budgets(workspace, lifecycle):
     for fragment in ("negative in row 2", "not a number in row 3 ('abc')", "not finite in row 4"):
         assert fragment in result.stderr, fragment
     assert "Traceback" not in result.stderr
-    wrong = workspace.root / "no_tv.csv"
-    wrong.write_text("budget\n100\n")
-    result = workspace.mlflow_run("-e", "predict", "-P", f"input_path={wrong}")
-    assert result.returncode != 0 and "has no column 'TV'" in result.stderr
+    for text, fragment in (("budget\n100\n", "has no column 'TV'"), ("TV\n", "no rows to score"),
+                           ("TV,prediction\n100,1\n", "would be overwritten")):
+        wrong = workspace.root / "wrong.csv"
+        wrong.write_text(text)
+        result = workspace.mlflow_run("-e", "predict", "-P", f"input_path={wrong}")
+        assert result.returncode != 0 and fragment in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+    good = workspace.root / "good.csv"
+    good.write_text("TV\n100\n")
+    for uri, fragment in ((f"models:/{MODEL_NAME}", "names no version"),
+                          (f"models:/{MODEL_NAME}@nobody", "no such registered model version or alias")):
+        result = workspace.mlflow_run("-e", "predict", "-P", f"input_path={good}", "-P", f"model_uri={uri}")
+        assert result.returncode != 0 and fragment in result.stderr, result.stderr
 
 
 def test_the_registered_model_unpickles_nothing(workspace, lifecycle, monkeypatch):

@@ -8,6 +8,15 @@ from mlflow.exceptions import MlflowException
 from tvsales.serving import check_request
 
 
+def test_interval_level_zero_is_refused_not_defaulted(tmp_path):
+    from tvsales.serving import TVSalesModel
+
+    model = TVSalesModel()
+    model.config = {"feature": "TV", "interval_level": 0.95}
+    with pytest.raises(MlflowException, match="interval_level must be between 0 and 1"):
+        model.predict(None, pd.DataFrame({"TV": [1.0]}), params={"interval_level": 0.0})
+
+
 def test_good_request_becomes_floats():
     values = check_request(pd.DataFrame({"TV": [100, 0, 5.5]}), "TV")
     assert values.dtype == np.float64 and list(values) == [100.0, 0.0, 5.5]

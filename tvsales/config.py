@@ -43,8 +43,9 @@ def parse_test_size(value, source="parameter 'test_size'"):
 def parse_random_state(value, source="parameter 'random_state'"):
     """Return ``value`` as a non-negative integer (``4``, ``4.0`` and ``"4"`` are all 4)."""
     number = _parse_number(value, source)
-    if number != int(number) or number < 0:
-        raise PipelineError(f"{source} must be a non-negative integer (e.g. 42), got {value!r}.")
+    if number != int(number) or not 0 <= number < 2**32:
+        raise PipelineError(f"{source} must be an integer from 0 to 2**32 - 1 (e.g. 42), "
+                            f"got {value!r}.")
     return int(number)
 
 

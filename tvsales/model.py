@@ -1,5 +1,7 @@
 """Split, fit and score the one-variable linear model."""
 
+from tvsales.errors import PipelineError
+
 METRIC_NAMES = ("mae", "mape", "r2", "rmse")
 
 
@@ -15,6 +17,11 @@ def split_data(table, test_size, random_state):
     import numpy as np
 
     n_test = math.ceil(test_size * len(table))
+    if n_test < 2 or len(table) - n_test < 3:
+        raise PipelineError(
+            f"test_size {test_size} splits {len(table)} rows into {len(table) - n_test} training and "
+            f"{n_test} test rows; at least 3 training and 2 test rows are needed."
+        )
     order = np.random.RandomState(random_state).permutation(len(table))
     return table.iloc[order[n_test:]], table.iloc[order[:n_test]]
 

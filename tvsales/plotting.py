@@ -1,4 +1,4 @@
-"""What every figure shares: the pyplot backend, axis labels with units, PNG output."""
+"""What every figure shares: the pyplot backend and axis labels with units."""
 
 LABELS = {
     "TV": "TV advertising spend (thousand $)",
@@ -19,14 +19,3 @@ def pyplot():
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def to_png(fig):
-    """The figure as PNG bytes, then closed."""
-    import io
-
-    plt = pyplot()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    return buffer.getvalue()

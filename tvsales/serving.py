@@ -43,7 +43,8 @@ class TVSalesModel(PythonModel):
 
         feature = self.config["feature"]
         spend = check_request(pd.DataFrame(model_input), feature)
-        level = float((params or {}).get("interval_level") or self.config["interval_level"])
+        given = (params or {}).get("interval_level")
+        level = float(self.config["interval_level"] if given is None else given)
         if not 0 < level < 1:
             raise RequestError(f"interval_level must be between 0 and 1, got {level}.")
         prediction = self.regressor.predict(pd.DataFrame({feature: spend}))
