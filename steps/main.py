@@ -13,9 +13,9 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from steps.business_report import log_business_report
+from steps.business_report import BusinessReport
 from steps.cache import KEY_TAG, cache_key, reusable_run
-from steps.common import ERROR_TAG, STEP_TAG, log_json, log_params, start_step_run
+from steps.common import ERROR_TAG, STEP_TAG, log_json, log_params, skip_final_collection, start_step_run
 from tvsales.config import PROJECT_DIR, load_config, parse_bool
 from tvsales.errors import PipelineError
 
@@ -77,9 +77,11 @@ class Pipeline:
         self.client = mlflow.tracking.MlflowClient()
         self.run_ids, self.rows, self.failure = {}, [], None
         self.lock = threading.Lock()
+        self.report = BusinessReport(config, self.client, parent.info.experiment_id)
 
     def say(self, step, text):
-        print(f"[{STEPS.index(step) + 1}/{len(STEPS)}] {step} {text}", flush=True)
+        # one write per line: the eda branch prints from another thread
+        print(f"[{STEPS.index(step) + 1}/{len(STEPS)}] {step} {text}\n", end="", flush=True)
 
     def run(self, step):
         """Run (or reuse) ``step``; raises StepFailed when it, or another branch, failed."""
@@ -150,6 +152,8 @@ class Pipeline:
                 finally:
                     eda.exception()  # wait for the eda branch whatever happened here
                 eda.result()
+            reused = [row["step"] for row in self.rows if row["status"] == "REUSED"]
+            self.report.start(self.run_ids, reused)  # drawn while register runs
             self.run("register")
         except StepFailed:
             pass
@@ -200,11 +204,12 @@ def run_pipeline(config, force, use_cache, data_file):
     tags = mlflow.get_run(pipeline.run_ids["register"]).data.tags
     name, version = tags["tv_sales.model_name"], tags["tv_sales.model_version"]
     mlflow.set_tags({"tv_sales.model_name": name, "tv_sales.model_version": version})
-    log_business_report(config, pipeline.run_ids, name, version)
+    pipeline.report.log(f"{name} version {version}")
     mlflow.end_run()
     aliases = mlflow.tracking.MlflowClient().get_model_version(name, version).aliases
     print(f"\nregistered model: {name} version {version}, aliases: {', '.join(sorted(aliases)) or 'none'}")
     print(f"pipeline finished in {time.monotonic() - started:.1f} s")
+    skip_final_collection()
 
 
 def main(argv=None):

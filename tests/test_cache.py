@@ -50,13 +50,27 @@ def test_unchanged_rerun_reuses_every_step_and_registers_nothing(cached):
     assert versions(cached) == 1
     assert re.search(r"^register\s+\w{32}\s+REUSED", result.stdout, re.M)
     client = cached.client()
-    (main, *_) = client.search_runs(["1"], "tags.`tv_sales.step` = 'main'",
-                                    order_by=["attributes.start_time DESC"])
-    assert set(main.data.tags) >= {f"tv_sales.reused.{step}" for step in STEPS}
+    first, *later = client.search_runs(["1"], "tags.`tv_sales.step` = 'main'",
+                                       order_by=["attributes.start_time ASC"])
+    assert len(later) == 2
+    for main in later:
+        assert set(main.data.tags) >= {f"tv_sales.reused.{step}" for step in STEPS}
+    # the business report is copied from a run that has it, not drawn again
+    assert "tv_sales.report_copied_from" not in first.data.tags
+    assert later[0].data.tags["tv_sales.report_copied_from"] == first.info.run_id
+    assert later[1].data.tags["tv_sales.report_copied_from"] in {first.info.run_id, later[0].info.run_id}
+    reports = {open(client.download_artifacts(run.info.run_id, "report/business_report.html",
+                                              str(cached.root / run.info.run_id))).read()
+               for run in (first, *later)}
+    assert len(reports) == 1 and "tv-sales-regressor version 1" in reports.pop()
 
 
 def test_a_train_parameter_reruns_train_evaluate_register_only(cached):
     assert ran(run(cached, "-P", "random_state=7")) == ["train", "evaluate", "register"]
+    (main, *_) = cached.client().search_runs(["1"], "tags.`tv_sales.step` = 'main'",
+                                             order_by=["attributes.start_time DESC"])
+    assert "tv_sales.report_copied_from" not in main.data.tags  # a new model: a new report
+    assert main.data.tags["tv_sales.report_key"]
     # the same value written otherwise is the same key
     assert ran(run(cached, "-P", "random_state=7.0")) == []
     assert ran(run(cached, "-P", "test_size=2e-1")) == ["train", "evaluate", "register"]

@@ -23,9 +23,13 @@ def ols_summary(x, y):
 
 
 def _t_quantile(level, dof):
-    from scipy.stats import t
+    """The two-sided Student t quantile: ``scipy.stats.t.ppf(0.5 + level / 2, dof)``.
 
-    return float(t.ppf(0.5 + level / 2, dof))
+    Taken from ``scipy.special``, which imports in a third of the time of ``scipy.stats``.
+    """
+    from scipy.special import stdtrit
+
+    return float(stdtrit(dof, 0.5 + level / 2))
 
 
 def slope_interval(summary, level):
