@@ -14,6 +14,7 @@ ERROR_TAG = "tv_sales.error"        # the user-facing message of a failed step
 UPSTREAM_TAG = "tv_sales.upstream."  # + step name: run ID of an upstream step
 PYTHON_TAG = "tv_sales.python_env"  # sys.prefix of the step's interpreter: the env manager at work
 LAUNCHED_TAG = "tv_sales.launched_run_id"  # on a launcher run: the run the step really logged to
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 
 
 def run_step(step, work, params=None, overrides=None):
@@ -86,7 +87,9 @@ def start_step_run(step, config):
             mlflow.set_tags({STEP_TAG: step, PYTHON_TAG: sys.prefix})
             return run
         launcher = given
-    mlflow.set_experiment(config.experiment_name)
+    experiment = mlflow.set_experiment(config.experiment_name)
+    if EXPERIMENT_KIND_TAG not in experiment.tags:  # the UI then opens it as model training, not GenAI
+        client.set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND_TAG, "custom_model_development")
     tags = {STEP_TAG: step, PYTHON_TAG: sys.prefix}
     if launcher:
         tags["tv_sales.launcher_run_id"] = launcher

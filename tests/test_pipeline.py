@@ -37,6 +37,8 @@ def artifact(workspace, run, path):
 
 def test_six_finished_child_runs_under_one_pipeline_run(pipeline):
     assert pipeline["main"].info.status == "FINISHED"
+    experiment = pipeline["client"].get_experiment_by_name(EXPERIMENT)
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"  # UI: model training
     assert sorted(pipeline["steps"]) == sorted(STEPS)
     for step, run in pipeline["steps"].items():
         assert run.info.status == "FINISHED", step
