@@ -241,6 +241,8 @@ def upstream_run(run_id, step, parameter):
     try:
         run = mlflow.get_run(str(run_id).strip())
     except MlflowException:
+        if tracking_server_problem():
+            raise  # not a wrong run ID: the server stopped answering
         raise PipelineError(
             f"parameter '{parameter}': no run with ID {run_id!r} in the tracking store "
             f"{mlflow.get_tracking_uri()}."
