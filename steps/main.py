@@ -222,8 +222,8 @@ def drive(pipeline):
         step, run_id, error = pipeline.failure
         mlflow.set_tag(ERROR_TAG, f"step '{step}' failed (run {run_id}): {error}"[:5000])
         mlflow.end_run("FAILED")
-        print(f"\npipeline failed at step '{step}' (run {run_id}): {error}\n(the step's output is "
-              "above; the message is in the tag tv_sales.error of both runs)", file=sys.stderr)
+        print(f"\npipeline failed at step '{step}' (run {run_id}); the step's message is above "
+              "and in the tag tv_sales.error of both runs.", file=sys.stderr)
         raise SystemExit(1)
     tags = mlflow.get_run(pipeline.run_ids["register"]).data.tags
     name, version = tags["tv_sales.model_name"], tags["tv_sales.model_version"]
