@@ -1,7 +1,9 @@
 """What every step shares on the MLflow side: its run, its parameters, its upstream runs."""
 
+import contextlib
 import json
 import os
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -17,31 +19,106 @@ LAUNCHED_TAG = "tv_sales.launched_run_id"  # on a launcher run: the run the step
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 
 
+# How long the pipeline's processes wait for a tracking server that does not answer, unless the
+# user set these MLflow variables: 3 retries, 0 + 2 + 4 s apart (+ up to 1 s jitter each), and 30 s
+# per request, instead of MLflow's 7 retries over about 4 minutes.
+HTTP_RETRY_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+                       "MLFLOW_HTTP_REQUEST_TIMEOUT": "30"}
+REACHABILITY_TIMEOUT = 5  # seconds: the quick check that a tracking server answers at all
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM: the run ends KILLED. Reads as the signal's name."""
+
+    def __init__(self, signum):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def stop_on_signals(on_first=None):
+    """Turn the first SIGINT or SIGTERM into Interrupted in the main thread; ignore later ones.
+
+    Later signals (``mlflow run`` follows Ctrl-C with SIGTERM) must not cut short the
+    clean-up the first one started. ``on_first(signum)`` runs before the exception is raised.
+    """
+    received = []
+
+    def handler(signum, frame):
+        if received:
+            return
+        received.append(signum)
+        if on_first:
+            on_first(signum)
+        raise Interrupted(signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, handler)
+
+
+def bound_http_retries():
+    """Use HTTP_RETRY_DEFAULTS for every MLflow variable the user did not set (inherited by the steps)."""
+    for name, value in HTTP_RETRY_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+
+
+def tracking_server_problem(timeout=REACHABILITY_TIMEOUT):
+    """None when the tracking store answers (or is not a server); else what is wrong, in words.
+
+    One request to the server's ``/health``, no retries: any HTTP answer counts as reachable.
+    """
+    import re
+
+    import mlflow
+    import requests
+
+    uri = mlflow.get_tracking_uri()
+    if not uri.lower().startswith(("http://", "https://")):
+        return None
+    try:
+        requests.get(uri.rstrip("/") + "/health", timeout=timeout)
+    except requests.Timeout:
+        return f"the tracking server {uri} did not answer within {timeout} s"
+    except requests.RequestException as error:
+        reason = re.search(r"\[Errno -?\d+\][^'\")]*", str(error))
+        return f"the tracking server {uri} does not answer ({reason.group(0) if reason else error})"
+    return None
+
+
 def run_step(step, work, params=None, overrides=None):
     """Run ``work(config)`` as the MLflow run of ``step`` and exit like a command should.
 
     ``overrides`` are the ``-P`` values that change ``config.yaml``'s defaults; they are
     logged as parameters with the values in force, beside the other ``params`` (run IDs,
     flags). A PipelineError is printed as one message (no
-    traceback), tagged on the run, the run is marked FAILED and the process exits 1.
+    traceback), tagged on the run, the run is marked FAILED and the process exits 1. Any
+    other exception is a bug or a damaged artifact: its traceback is printed and logged
+    (``error/traceback.txt``), the run is marked FAILED with the message, and the process
+    exits 1. Ctrl-C or SIGTERM marks the run KILLED and exits 128 + the signal's number.
     """
+    stop_on_signals()
+    bound_http_retries()
     try:
         config = load_config(**(overrides or {}))
+        import mlflow
     except PipelineError as error:
         _exit_with(step, error)
-    import mlflow
-
-    start_step_run(step, config)
+    except Interrupted as interrupted:  # before the run started: the driver marks it
+        _exit_interrupted(step, interrupted)
     try:
+        start_step_run(step, config)
         log_params({**(params or {}), **{key: getattr(config, key) for key in overrides or {}}})
         work(config)
     except PipelineError as error:
         mlflow.set_tag(ERROR_TAG, str(error)[:5000])
         mlflow.end_run("FAILED")
         _exit_with(step, error)
-    except KeyboardInterrupt:
-        mlflow.end_run("KILLED")
-        raise
+    except Interrupted as interrupted:
+        if mlflow.active_run():
+            mlflow.set_tag(ERROR_TAG, f"interrupted by {interrupted}")
+            mlflow.end_run("KILLED")
+        _exit_interrupted(step, interrupted)
+    except Exception as error:  # noqa: BLE001 - not the user's mistake: a bug or a damaged artifact
+        _fail_unexpectedly(step, error)
     except BaseException:
         mlflow.end_run("FAILED")
         raise
@@ -59,6 +136,49 @@ def skip_final_collection():
     import gc
 
     gc.freeze()
+
+
+def _fail_unexpectedly(step, error):
+    """Report an exception that is not a PipelineError; mark the run FAILED if the store answers."""
+    import traceback
+
+    import mlflow
+
+    server_problem = tracking_server_problem()
+    if server_problem:  # say so without a traceback
+        _exit_with(step, f"{server_problem}; {end_run_without_waiting('FAILED')}.")
+    text = traceback.format_exc()
+    print(text, file=sys.stderr, flush=True)
+    message = f"unexpected {type(error).__name__}: {error}"
+    if mlflow.active_run():
+        mlflow.set_tag(ERROR_TAG, message[:5000])
+        with contextlib.suppress(Exception):  # best effort: the artifact store may be what failed
+            mlflow.log_text(text, "error/traceback.txt")
+        mlflow.end_run("FAILED")
+    _exit_with(step, f"{message} (traceback above).")
+
+
+def end_run_without_waiting(status):
+    """End the active run with one quick request (no retries); says what became of it.
+
+    Once the tracking server is known not to answer, waiting for retries helps no one; and
+    the run must not stay active, or MLflow ends it FINISHED when the process exits.
+    """
+    import mlflow
+
+    if not mlflow.active_run():  # the server stopped answering before the run was resumed here
+        return f"the run could not be marked {status}"
+    os.environ.update(MLFLOW_HTTP_REQUEST_MAX_RETRIES="0", MLFLOW_HTTP_REQUEST_TIMEOUT=str(REACHABILITY_TIMEOUT))
+    try:
+        mlflow.end_run(status)  # pops the run first, so nothing is left for MLflow's exit hook
+    except Exception:  # noqa: BLE001 - the server does not answer: that is already being reported
+        return f"the run could not be marked {status}"
+    return f"the run is marked {status}"
+
+
+def _exit_interrupted(step, interrupted):
+    print(f"\n{step} interrupted by {interrupted}.\n", file=sys.stderr, flush=True)
+    sys.exit(128 + interrupted.signum)
 
 
 def _exit_with(step, error):
@@ -137,6 +257,8 @@ def upstream_run(run_id, step, parameter):
     try:
         run = mlflow.get_run(str(run_id).strip())
     except MlflowException:
+        if tracking_server_problem():
+            raise  # not a wrong run ID: the server stopped answering
         raise PipelineError(
             f"parameter '{parameter}': no run with ID {run_id!r} in the tracking store "
             f"{mlflow.get_tracking_uri()}."
@@ -187,6 +309,25 @@ def read_parquet_artifact(run, artifact_path):
     import pandas as pd
 
     return pd.read_parquet(download(run, artifact_path))
+
+
+def log_dataset_input(dataset, context):
+    """``mlflow.log_input``, tried once more if a concurrent run logged the same dataset first.
+
+    MLflow's SQL store looks the dataset up, then inserts it: two pipelines that ingest the
+    same file at the same moment can both miss it, and the second insert then breaks the
+    store's uniqueness of (experiment, name, digest). The second try finds the first's row.
+    """
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        mlflow.log_input(dataset, context=context)
+    except MlflowException as error:
+        text = str(error).lower()
+        if "dataset" not in text or not ("unique" in text or "duplicate" in text):
+            raise
+        mlflow.log_input(dataset, context=context)
 
 
 def log_table(table, artifact_file):

@@ -7,7 +7,7 @@ import warnings
 from pathlib import Path
 
 from steps.cache import file_sha256
-from steps.common import log_table, run_step
+from steps.common import log_dataset_input, log_table, run_step
 from tvsales.config import PROJECT_DIR
 from tvsales.data import read_table
 from tvsales.errors import PipelineError
@@ -64,7 +64,7 @@ def ingest(config):
     with warnings.catch_warnings():  # MLflow registers its local source twice and says so
         warnings.filterwarnings("ignore", message=".*can be interpreted in multiple ways")
         dataset = mlflow.data.from_pandas(table, source=source, name=Path(source).name)
-    mlflow.log_input(dataset, context="raw")
+    log_dataset_input(dataset, context="raw")
     mlflow.log_metrics({"n_rows": len(table), "n_columns": table.shape[1]})
     mlflow.set_tags({"tv_sales.data_sha256": file_sha256(path), "tv_sales.data_source": source})
     log_table(table, "data/raw.parquet")

@@ -4,10 +4,17 @@ Each step runs with ``mlflow.run`` under the env manager this pipeline was start
 as a child of the driver's run, and receives the run ID of the step before it. A step
 whose cache key matches a FINISHED run is not run again: that run is reused. ``eda``
 needs only the validated data, so it runs beside ``train`` -> ``evaluate``.
+
+Interruption: the driver leads a process group of its own, which every step process
+inherits. Ctrl-C reaches ``mlflow run``, which sends SIGTERM to that group; SIGTERM to the
+driver, or ``mlflow run`` disappearing, makes the driver send it itself. Every process then
+marks its run KILLED; the driver also marks any run of this pipeline still RUNNING.
 """
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 import threading
 import time
@@ -15,11 +22,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 from steps.business_report import BusinessReport
 from steps.cache import KEY_TAG, cache_key, reusable_run
-from steps.common import ERROR_TAG, STEP_TAG, log_json, log_params, skip_final_collection, start_step_run
+from steps.common import (ERROR_TAG, STEP_TAG, Interrupted, bound_http_retries, end_run_without_waiting,
+                          log_json, log_params, skip_final_collection, start_step_run, stop_on_signals,
+                          tracking_server_problem)
 from tvsales.config import PROJECT_DIR, load_config, parse_bool
 from tvsales.errors import PipelineError
 
 STEPS = ("ingest", "validate", "eda", "train", "evaluate", "register")
+# The run `mlflow run` created for the driver: its own run, or a launcher (see start_step_run).
+GIVEN_RUN_ID = os.environ.get("MLFLOW_RUN_ID")
 
 
 class StepFailed(Exception):
@@ -76,6 +87,7 @@ class Pipeline:
         self.use_cache, self.force, self.data_file = use_cache, force, data_file
         self.client = mlflow.tracking.MlflowClient()
         self.run_ids, self.rows, self.failure = {}, [], None
+        self.stopping = False  # set on Ctrl-C or SIGTERM: no further step starts
         self.lock = threading.Lock()
         self.report = BusinessReport(config, self.client, parent.info.experiment_id)
 
@@ -86,7 +98,7 @@ class Pipeline:
     def run(self, step):
         """Run (or reuse) ``step``; raises StepFailed when it, or another branch, failed."""
         with self.lock:
-            if self.failure:
+            if self.failure or self.stopping:
                 raise StepFailed(step)
             parameters = step_parameters(step, self.config, self.run_ids, self.force)
         cacheable = step != "ingest" or self.data_file is not None
@@ -131,8 +143,13 @@ class Pipeline:
             self._terminate_if_running(run_id, "KILLED")
             raise
         except Exception as error:  # noqa: BLE001 - the step's own message is on its run
+            if tracking_server_problem():
+                raise  # nothing more can be recorded: the driver reports it
             self._terminate_if_running(run_id, "FAILED")
-            return run_id, "FAILED", self.client.get_run(run_id).data.tags.get(ERROR_TAG) or str(error)
+            run = self.client.get_run(run_id)
+            message = run.data.tags.get(ERROR_TAG) or str(error)
+            # mlflow.run marks FAILED even a step that marked itself KILLED
+            return run_id, "KILLED" if message.startswith("interrupted") else run.info.status, message
         return run_id, self.client.get_run(run_id).info.status, None
 
     def _terminate_if_running(self, run_id, status):
@@ -141,6 +158,7 @@ class Pipeline:
 
     def run_all(self):
         """ingest, validate, then eda beside train -> evaluate, then register."""
+        eda = None
         try:
             self.run("ingest")
             self.run("validate")
@@ -157,6 +175,11 @@ class Pipeline:
             self.run("register")
         except StepFailed:
             pass
+        except KeyboardInterrupt:
+            self.stopping = True
+            if eda is not None:
+                eda.exception()  # its step got the SIGTERM too: wait until it has marked its run
+            raise
         order = {step: number for number, step in enumerate(STEPS)}
         self.rows.sort(key=lambda row: order[row["step"]])
 
@@ -170,25 +193,31 @@ def format_summary(rows):
 
 
 def run_pipeline(config, force, use_cache, data_file):
+    """Run the pipeline as the driver's run; whatever happens, no run of it is left RUNNING."""
+    pipeline = None
+    try:
+        env_manager = env_manager_in_use()
+        parent = start_step_run("main", config)
+        pipeline = Pipeline(config, parent, env_manager, use_cache, force, data_file)
+        drive(pipeline)
+    except Interrupted as interrupted:
+        stop(pipeline, interrupted)
+    except Exception as error:  # noqa: BLE001 - a bug, or a store that stopped answering
+        fail(pipeline, error)
+
+
+def drive(pipeline):
+    """Run every step, log the summary and the report; a failed step fails the driver."""
     import mlflow
 
-    env_manager = env_manager_in_use()
-    parent = start_step_run("main", config)
+    config, parent, started = pipeline.config, pipeline.parent, time.monotonic()
     log_params({"data_path": config.data_path, "test_size": config.test_size,
-                "random_state": config.random_state, "force": str(force).lower(),
-                "use_cache": str(use_cache).lower(), "env_manager": env_manager})
+                "random_state": config.random_state, "force": str(pipeline.force).lower(),
+                "use_cache": str(pipeline.use_cache).lower(), "env_manager": pipeline.env_manager})
     print(f"pipeline: run {parent.info.run_id} in experiment '{config.experiment_name}', "
-          f"env manager {env_manager}, cache {'on' if use_cache else 'off'}", flush=True)
-    started = time.monotonic()
-    pipeline = Pipeline(config, parent, env_manager, use_cache, force, data_file)
-    try:
-        pipeline.run_all()
-    except KeyboardInterrupt:
-        mlflow.set_tag(ERROR_TAG, "interrupted")
-        mlflow.end_run("KILLED")
-        print("\npipeline: interrupted; no further step was started.", file=sys.stderr)
-        raise SystemExit(130)
-
+          f"env manager {pipeline.env_manager}, cache {'on' if pipeline.use_cache else 'off'}",
+          flush=True)
+    pipeline.run_all()
     mlflow.log_metric("pipeline_seconds", time.monotonic() - started)
     log_json(pipeline.rows, "pipeline/summary.json")
     mlflow.set_tags({f"tv_sales.reused.{row['step']}": row["run_id"]
@@ -212,7 +241,108 @@ def run_pipeline(config, force, use_cache, data_file):
     skip_final_collection()
 
 
+def end_unfinished(pipeline, status, message):
+    """End every run of this pipeline still RUNNING with ``status``, tagged with ``message``.
+
+    Its steps' runs, the launcher's and its own (last). After an interrupt, a step run marked
+    FAILED with no message, or with "interrupted", was killed too: ``mlflow.run`` marks
+    FAILED every step that exits non-zero, even one that marked itself KILLED.
+    """
+    import mlflow
+    from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+
+    client = mlflow.tracking.MlflowClient()
+    runs = [client.get_run(GIVEN_RUN_ID)] if GIVEN_RUN_ID else []
+    if pipeline is not None:
+        parent = pipeline.parent.info
+        runs += client.search_runs([parent.experiment_id],
+                                   f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{parent.run_id}'")
+    mine = mlflow.active_run().info.run_id if mlflow.active_run() else None
+    for run in runs:
+        unfinished = run.info.status in {"RUNNING", "SCHEDULED"}
+        if status == "KILLED" and run.info.status == "FAILED":
+            unfinished = run.data.tags.get(ERROR_TAG, "interrupted").startswith("interrupted")
+        if unfinished and run.info.run_id != mine:
+            client.set_tag(run.info.run_id, ERROR_TAG, message[:5000])
+            client.set_terminated(run.info.run_id, status)
+    if mine:
+        mlflow.set_tag(ERROR_TAG, message[:5000])
+        mlflow.end_run(status)
+
+
+def stop(pipeline, interrupted):
+    """After Ctrl-C or SIGTERM: every run of this pipeline still RUNNING ends KILLED."""
+    server_problem = tracking_server_problem()
+    if server_problem:
+        print(f"\npipeline interrupted by {interrupted}; {server_problem}: "
+              f"{end_run_without_waiting('KILLED')}.", file=sys.stderr, flush=True)
+        raise SystemExit(128 + interrupted.signum)
+    registered = pipeline and pipeline.run_ids.get("register")
+    end_unfinished(pipeline, "KILLED", f"interrupted by {interrupted}")
+    print(f"\npipeline interrupted by {interrupted}: its unfinished runs are marked KILLED; "
+          + ("the register step had already finished (see its run)." if registered
+             else "nothing was registered.")
+          + " Run the same command again to go on: finished steps are reused.",
+          file=sys.stderr, flush=True)
+    raise SystemExit(128 + interrupted.signum)
+
+
+def fail(pipeline, error):
+    """An exception in the driver itself: its runs end FAILED, with the message and traceback."""
+    import traceback
+
+    server_problem = tracking_server_problem()
+    if server_problem:
+        print(f"\npipeline failed: {server_problem}; {end_run_without_waiting('FAILED')}.",
+              file=sys.stderr, flush=True)
+        raise SystemExit(1)
+    traceback.print_exc()
+    message = f"unexpected {type(error).__name__} in the driver: {error}"
+    end_unfinished(pipeline, "FAILED", message)
+    print(f"\npipeline failed: {message} (traceback above)", file=sys.stderr, flush=True)
+    raise SystemExit(1)
+
+
+def lead_process_group():
+    """Make the driver the leader of a process group, inherited by every step it starts.
+
+    Returns True when it leads its group: one SIGTERM to the group then reaches every step,
+    whichever thread launched it.
+    """
+    if not hasattr(os, "setpgid"):
+        return False
+    with contextlib.suppress(OSError):  # a session leader cannot move, but leads its group already
+        os.setpgid(0, 0)
+    return os.getpgrp() == os.getpid()
+
+
+def stop_steps(signum):
+    """The driver's first Ctrl-C or SIGTERM: pass SIGTERM on to every step (the driver's group)."""
+    os.killpg(os.getpgrp(), signal.SIGTERM)  # the driver's own handler ignores this second signal
+
+
+def stop_when_orphaned(interval=0.5):
+    """SIGTERM the driver itself when the process that started it disappears.
+
+    ``mlflow run`` dies at once on SIGTERM (or SIGHUP, when its terminal closes) without
+    passing it on; the driver, its child, then notices that its parent changed.
+    """
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(interval)
+        print(f"\npipeline: the process that started it (pid {parent}) is gone; stopping.",
+              file=sys.stderr, flush=True)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main(argv=None):
+    stop_on_signals(on_first=stop_steps if lead_process_group() else None)
+    stop_when_orphaned()
+    bound_http_retries()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-path", default="")
     parser.add_argument("--test-size", default="")
@@ -221,6 +351,10 @@ def main(argv=None):
     parser.add_argument("--use-cache", default="true")
     args = parser.parse_args(argv)
     try:
+        server_problem = tracking_server_problem()
+        if server_problem:
+            raise PipelineError(f"{server_problem}. Start it, or set MLFLOW_TRACKING_URI to a "
+                                "tracking server that runs.")
         config = load_config(data_path=args.data_path, test_size=args.test_size,
                              random_state=args.random_state)
         force = parse_bool(args.force, "parameter 'force'")
@@ -229,6 +363,8 @@ def main(argv=None):
     except PipelineError as error:
         print(f"\npipeline not started: {error}\n", file=sys.stderr)
         raise SystemExit(1)
+    except Interrupted as interrupted:
+        stop(None, interrupted)
     run_pipeline(config, force, use_cache, data_file)
 
 

@@ -3,7 +3,7 @@
 import argparse
 
 from steps.common import run_step
-from steps.registry import CHAMPION, PREVIOUS, alias_version, set_champion
+from steps.registry import CHAMPION, PREVIOUS, alias_version, registry_lock, set_champion
 from tvsales.config import parse_bool
 from tvsales.errors import PipelineError
 
@@ -58,8 +58,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     def work(config):
-        promote(config, args.version.strip(), parse_bool(args.rollback, "parameter 'rollback'"),
-                parse_bool(args.force, "parameter 'force'"))
+        with registry_lock(config.model_name):  # never while a pipeline's register moves aliases
+            promote(config, args.version.strip(), parse_bool(args.rollback, "parameter 'rollback'"),
+                    parse_bool(args.force, "parameter 'force'"))
 
     run_step("promote", work, params={"version": args.version, "rollback": args.rollback,
                                       "force": args.force})

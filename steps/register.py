@@ -9,7 +9,8 @@ champion on the primary metric of config.yaml, both scored on the new run's test
 import argparse
 
 from steps.common import read_parquet_artifact, run_step, tag_lineage, upstream_run
-from steps.registry import CHALLENGER, CHAMPION, alias_version, score_on_test_split, set_champion
+from steps.registry import (CHALLENGER, CHAMPION, alias_version, aliases_of, registry_lock, restore,
+                            score_on_test_split, set_champion)
 from tvsales.config import LOWER_IS_BETTER, parse_bool
 from tvsales.errors import PipelineError
 
@@ -50,6 +51,25 @@ def register(config, evaluate_run_id, force):
         )
     client = mlflow.tracking.MlflowClient()
     name = config.model_name
+    with registry_lock(name):  # another pipeline's register waits here: decisions never interleave
+        aliases_before = aliases_of(client, name)
+        try:
+            version, reason = register_and_decide(config, client, name, evaluate_run, upstream,
+                                                  passed, force)
+        except BaseException:  # interrupted or failed midway: leave the registry as it was
+            restore(client, name, aliases_before, mlflow.active_run().info.run_id)
+            raise
+    aliases = sorted(client.get_model_version(name, version).aliases)
+    print(f"register: {name} version {version}, aliases {', '.join(aliases)}: {reason}")
+
+
+def register_and_decide(config, client, name, evaluate_run, upstream, passed, force):
+    """Register the model (or find its version), decide its alias and move the aliases.
+
+    Returns the version and the reason for its alias.
+    """
+    import mlflow
+
     existing = client.search_model_versions(f"name = '{name}' and run_id = '{upstream['train']}'")
     if existing:
         version = str(existing[0].version)
@@ -80,8 +100,7 @@ def register(config, evaluate_run_id, force):
     mlflow.set_tags({"tv_sales.model_name": name, "tv_sales.model_version": version,
                      "tv_sales.promotion": decision, "tv_sales.promotion_reason": reason})
     mlflow.log_metric("model_version", int(version))
-    aliases = sorted(client.get_model_version(name, version).aliases)
-    print(f"register: {name} version {version}, aliases {', '.join(aliases)}: {reason}")
+    return version, reason
 
 
 def decide(config, client, name, version, passed, evaluate_run, upstream):
