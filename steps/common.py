@@ -122,8 +122,19 @@ def run_step(step, work, params=None, overrides=None):
     except BaseException:
         mlflow.end_run("FAILED")
         raise
+    log_peak_memory()
     mlflow.end_run()
     skip_final_collection()
+
+
+def log_peak_memory():
+    """Log the process's peak resident set so far as the metric ``peak_rss_mb`` (read by benchmarks/scale.py)."""
+    import resource
+
+    import mlflow
+
+    kilobytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
+    mlflow.log_metric("peak_rss_mb", kilobytes / 1024)
 
 
 def skip_final_collection():
@@ -304,11 +315,11 @@ def download(run, artifact_path):
     ))
 
 
-def read_parquet_artifact(run, artifact_path):
-    """A DataFrame logged as Parquet by ``run``."""
+def read_parquet_artifact(run, artifact_path, columns=None):
+    """A DataFrame logged as Parquet by ``run`` (only ``columns``, when given)."""
     import pandas as pd
 
-    return pd.read_parquet(download(run, artifact_path))
+    return pd.read_parquet(download(run, artifact_path), columns=columns)
 
 
 def log_dataset_input(dataset, context):

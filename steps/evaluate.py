@@ -34,7 +34,7 @@ def evaluate(config, train_run_id):
     tag_lineage(train_run)
     model_uri = train_run.data.tags["tv_sales.model_uri"]
     model = mlflow.pyfunc.load_model(model_uri)
-    train_set = read_parquet_artifact(train_run, "split/train.parquet")
+    train_set = read_parquet_artifact(train_run, "split/train.parquet", columns=[config.target])
     test_set = read_parquet_artifact(train_run, "split/test.parquet")
     y_true = test_set[config.target].to_numpy()
     y_pred = model.predict(test_set[[config.feature]])["prediction"].to_numpy(dtype="float64")

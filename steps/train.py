@@ -58,8 +58,9 @@ def train(config, validate_run_id):
 
     validate_run = upstream_run(validate_run_id, "validate", "validate_run_id")
     tag_lineage(validate_run)
-    table = read_parquet_artifact(validate_run, "data/validated.parquet")
-    train_set, test_set = split_data(table, config.test_size, config.random_state)
+    # the validated table is let go once split: the step holds the two splits, not three tables
+    train_set, test_set = split_data(read_parquet_artifact(validate_run, "data/validated.parquet"),
+                                     config.test_size, config.random_state)
     model = train_model(train_set, config.feature, config.target)
     intercept, slope = float(model.intercept_), float(model.coef_[0])
     fitted = model.predict(train_set[[config.feature]])

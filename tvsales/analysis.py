@@ -18,7 +18,7 @@ def business_answers(table, feature, target):
 
     x = table[feature].to_numpy(dtype="float64")
     y = table[target].to_numpy(dtype="float64")
-    slope, intercept = np.polyfit(x, y, 1)
+    intercept, slope = least_squares_line(x, y)
     return {
         "n_rows": float(len(x)),
         "tv_total": float(x.sum()),
@@ -30,6 +30,22 @@ def business_answers(table, feature, target):
         "marginal_sales_per_tv": float(slope),
         "sales_at_zero_tv": float(intercept),
     }
+
+
+def least_squares_line(x, y):
+    """``(intercept, slope)`` of the least-squares line of ``y`` on ``x``, in closed form.
+
+    One pass over centred copies: what ``numpy.polyfit(x, y, 1)`` gives, several times faster
+    and without its (rows x 2) matrix.
+    """
+    import numpy as np
+
+    x = np.asarray(x, dtype="float64")
+    y = np.asarray(y, dtype="float64")
+    x_mean, y_mean = float(x.mean()), float(y.mean())
+    centred = x - x_mean
+    slope = float(np.dot(centred, y - y_mean) / np.dot(centred, centred))
+    return y_mean - slope * x_mean, slope
 
 
 def correlation_strength(r):

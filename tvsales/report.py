@@ -1,6 +1,6 @@
 """The exploratory report: the business questions answered in words, with this run's numbers."""
 
-from tvsales.analysis import correlation_strength
+from tvsales.analysis import correlation_strength, least_squares_line
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }
@@ -67,7 +67,7 @@ def errors_grow_with(x, y):
     """True when the size of a straight line's errors clearly grows with ``x`` (correlation > 0.2)."""
     import numpy as np
 
-    slope, intercept = np.polyfit(x, y, 1)
+    intercept, slope = least_squares_line(x, y)
     return bool(np.corrcoef(x, np.abs(y - intercept - slope * x))[0, 1] > 0.2)
 
 
