@@ -11,9 +11,10 @@ The fit (``fit_distribution``), from ``data/tvmarketing.csv`` by default:
   residuals do: the line of |residual| on TV gives its shape, scaled so the mean noise
   variance equals the real residual variance (so the correlation is the real one too).
 
-Values are rounded to one decimal like the real ones; Sales below 0 (more than four standard
-deviations below the line even at the largest budgets: a few rows in a million) are set to 0.
-The same seed and row count give the same file, byte for byte.
+Values are rounded to one decimal like the real ones. Sales below 0.1 (more than four standard
+deviations below the line even at the largest budgets: a few rows in a million) are drawn
+again, so every value is positive, as in the real data (where 0 sales would also make the
+MAPE metric meaningless). The same seed and row count give the same file, byte for byte.
 """
 
 import argparse
@@ -23,6 +24,7 @@ from pathlib import Path
 from tvsales.config import PROJECT_DIR
 
 REAL_DATA = PROJECT_DIR / "data" / "tvmarketing.csv"
+MIN_SALES = 0.1  # the smallest Sales value drawn (one decimal, positive)
 CHUNK_ROWS = 1_000_000  # rows drawn and written at a time: memory stays flat for any row count
 
 
@@ -61,9 +63,12 @@ def draw(n_rows, rng, fit):
     quantiles = np.asarray(fit["tv_sorted"])
     levels = np.linspace(0.0, 1.0, len(quantiles))
     tv = np.round(np.interp(rng.random(n_rows), levels, quantiles), 1)
+    line = fit["intercept"] + fit["slope"] * tv
     spread = fit["noise_sd_at_zero"] + fit["noise_sd_per_tv"] * tv
-    sales = fit["intercept"] + fit["slope"] * tv + spread * rng.standard_normal(n_rows)
-    return tv, np.maximum(np.round(sales, 1), 0.0)
+    sales = np.round(line + spread * rng.standard_normal(n_rows), 1)
+    while (low := np.flatnonzero(sales < MIN_SALES)).size:  # a few rows in a million: draw them again
+        sales[low] = np.round(line[low] + spread[low] * rng.standard_normal(low.size), 1)
+    return tv, sales
 
 
 def generate(n_rows, seed, fit=None):
