@@ -4,6 +4,7 @@ import json
 import os
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from tvsales.config import load_config
@@ -23,20 +24,30 @@ def run_step(step, work, params=None, overrides=None):
     logged as parameters with the values in force, beside the other ``params`` (run IDs,
     flags). A PipelineError is printed as one message (no
     traceback), tagged on the run, the run is marked FAILED and the process exits 1.
+    A tracking server's refusal (HTTP 401/403) becomes such a message too. The run's step
+    card (steps/cards.py) is logged at the end, whether the step passed or failed.
     """
+    from steps.cards import log_card, start_card
+
+    start_card(step)
     try:
         config = load_config(**(overrides or {}))
     except PipelineError as error:
         _exit_with(step, error)
     import mlflow
 
-    start_step_run(step, config)
     try:
-        log_params({**(params or {}), **{key: getattr(config, key) for key in overrides or {}}})
-        work(config)
+        with access_errors(config):
+            start_step_run(step, config)
     except PipelineError as error:
-        mlflow.set_tag(ERROR_TAG, str(error)[:5000])
-        mlflow.end_run("FAILED")
+        _exit_with(step, error)
+    try:
+        with access_errors(config):
+            log_params({**(params or {}), **{key: getattr(config, key) for key in overrides or {}}})
+            work(config)
+            log_card("FINISHED")
+    except PipelineError as error:
+        _record_failure(error)
         _exit_with(step, error)
     except KeyboardInterrupt:
         mlflow.end_run("KILLED")
@@ -45,6 +56,91 @@ def run_step(step, work, params=None, overrides=None):
         mlflow.end_run("FAILED")
         raise
     mlflow.end_run()
+
+
+class AccessDenied(PipelineError):
+    """The tracking server refused the user (HTTP 401 or 403)."""
+
+
+def access_denied(error, config):
+    """An AccessDenied naming the user and the resource, for MLflow's 401/403 ``error``; else None.
+
+    The resource follows from the refused endpoint: the registry's endpoints concern the
+    registered model, every other one (runs, logged models, artifacts) the experiment.
+    """
+    import re
+    from urllib.parse import urlparse
+
+    status = getattr(getattr(error, "response", None), "status_code", None)  # requests' HTTPError
+    code = getattr(error, "error_code", None)
+    if code not in ("PERMISSION_DENIED", "UNAUTHENTICATED") and status not in (401, 403):
+        return None
+    user = os.environ.get("MLFLOW_TRACKING_USERNAME")
+    server = _without_credentials(_tracking_uri())
+    if code == "UNAUTHENTICATED" or status == 401:
+        who = f"user '{user}'" if user else "no user (MLFLOW_TRACKING_USERNAME is not set)"
+        return AccessDenied(
+            f"authentication failed: the tracking server {server} did not accept {who}. "
+            "Set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD to your MLflow account.")
+    found = re.search(r"endpoint (\S+)", str(error))  # MlflowException: "API request to endpoint ..."
+    response = getattr(error, "response", None)
+    endpoint = found.group(1) if found else urlparse(response.url).path if response is not None else "a write"
+    if "registered-models" in endpoint or "model-versions" in endpoint:
+        resource = f"registered model '{config.model_name}'"
+    else:
+        resource = f"experiment '{config.experiment_name}'"
+    who = f"user '{user}'" if user else "an anonymous user (MLFLOW_TRACKING_USERNAME is not set)"
+    return AccessDenied(
+        f"permission denied: the tracking server {server} refused {who} write access to {resource} "
+        f"(HTTP 403 on {endpoint}). Ask an MLflow admin for EDIT "
+        f"permission on {resource}.")
+
+
+@contextmanager
+def access_errors(config):
+    """Turn a tracking server's 401/403 inside the block into an AccessDenied (a PipelineError)."""
+    try:
+        yield
+    except PipelineError:
+        raise
+    except Exception as error:
+        denied = access_denied(error, config)
+        if denied is None:
+            raise
+        raise denied from None
+
+
+def _tracking_uri():
+    import mlflow
+
+    return mlflow.get_tracking_uri()
+
+
+def _without_credentials(uri):
+    """``uri`` without a ``user:password@`` part, for messages."""
+    import re
+
+    return re.sub(r"//[^/@]*@", "//", str(uri))
+
+
+def _record_failure(error):
+    """Tag the active run with the message, log its card and mark it FAILED.
+
+    After a refusal (AccessDenied) the server may refuse these writes too; what it refuses
+    is left undone, quietly: the message printed is the one that matters.
+    """
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from steps.cards import log_card
+
+    try:
+        mlflow.set_tag(ERROR_TAG, str(error)[:5000])
+        log_card("FAILED", str(error))
+        mlflow.end_run("FAILED")
+    except MlflowException:
+        if not isinstance(error, AccessDenied):
+            raise
 
 
 def _exit_with(step, error):
@@ -167,20 +263,28 @@ def download(run, artifact_path):
 
 
 def read_parquet_artifact(run, artifact_path):
-    """A DataFrame logged as Parquet by ``run``."""
+    """A DataFrame logged as Parquet by ``run``; the step card records it as an input."""
     import pandas as pd
 
-    return pd.read_parquet(download(run, artifact_path))
+    from steps.cards import note_input
+
+    path = download(run, artifact_path)
+    table = pd.read_parquet(path)
+    note_input(run.info.run_id, artifact_path, table, path)
+    return table
 
 
 def log_table(table, artifact_file):
-    """Log a DataFrame as a Parquet artifact of the active run."""
+    """Log a DataFrame as a Parquet artifact of the active run (and show its head on the card)."""
     import mlflow
+
+    from steps.cards import note_table
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(artifact_file).name
         table.to_parquet(path, index=False)
         mlflow.log_artifact(str(path), str(Path(artifact_file).parent) if "/" in artifact_file else None)
+    note_table(table, artifact_file)
 
 
 def log_json(data, artifact_file):
@@ -190,16 +294,19 @@ def log_json(data, artifact_file):
 
 
 def log_figure(fig, artifact_file):
-    """Log a matplotlib figure as PNG; returns the PNG bytes for embedding in reports."""
+    """Log a matplotlib figure as PNG (embedded in the step card too); returns the PNG bytes."""
     import io
 
     import matplotlib.pyplot as plt
     import mlflow
 
+    from steps.cards import note_figure
+
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
     png = buffer.getvalue()
+    note_figure(fig, artifact_file, png)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(artifact_file).name
         path.write_bytes(png)

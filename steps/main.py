@@ -15,7 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from steps.business_report import log_business_report
 from steps.cache import KEY_TAG, cache_key, reusable_run
-from steps.common import ERROR_TAG, STEP_TAG, log_json, log_params, start_step_run
+from steps.cards import log_index_card
+from steps.common import ERROR_TAG, STEP_TAG, access_errors, log_json, log_params, start_step_run
 from tvsales.config import PROJECT_DIR, load_config, parse_bool
 from tvsales.errors import PipelineError
 
@@ -170,9 +171,10 @@ def run_pipeline(config, force, use_cache, data_file):
 
     env_manager = env_manager_in_use()
     parent = start_step_run("main", config)
-    log_params({"data_path": config.data_path, "test_size": config.test_size,
-                "random_state": config.random_state, "force": str(force).lower(),
-                "use_cache": str(use_cache).lower(), "env_manager": env_manager})
+    params = {"data_path": config.data_path, "test_size": config.test_size,
+              "random_state": config.random_state, "force": str(force).lower(),
+              "use_cache": str(use_cache).lower(), "env_manager": env_manager}
+    log_params(params)
     print(f"pipeline: run {parent.info.run_id} in experiment '{config.experiment_name}', "
           f"env manager {env_manager}, cache {'on' if use_cache else 'off'}", flush=True)
     started = time.monotonic()
@@ -192,6 +194,7 @@ def run_pipeline(config, force, use_cache, data_file):
     print("\n" + format_summary(pipeline.rows))
     if pipeline.failure:
         step, run_id, error = pipeline.failure
+        log_index_card(parent.info.run_id, "FAILED", pipeline.rows, params, seconds=time.monotonic() - started)
         mlflow.set_tag(ERROR_TAG, f"step '{step}' failed (run {run_id}): {error}"[:5000])
         mlflow.end_run("FAILED")
         print(f"\npipeline failed at step '{step}' (run {run_id}); the step's message is above "
@@ -201,8 +204,11 @@ def run_pipeline(config, force, use_cache, data_file):
     name, version = tags["tv_sales.model_name"], tags["tv_sales.model_version"]
     mlflow.set_tags({"tv_sales.model_name": name, "tv_sales.model_version": version})
     log_business_report(config, pipeline.run_ids, name, version)
-    mlflow.end_run()
     aliases = mlflow.tracking.MlflowClient().get_model_version(name, version).aliases
+    log_index_card(parent.info.run_id, "FINISHED", pipeline.rows, params,
+                   f"{name} version {version} ({', '.join(sorted(aliases)) or 'no alias'})",
+                   time.monotonic() - started)
+    mlflow.end_run()
     print(f"\nregistered model: {name} version {version}, aliases: {', '.join(sorted(aliases)) or 'none'}")
     print(f"pipeline finished in {time.monotonic() - started:.1f} s")
 
@@ -224,7 +230,12 @@ def main(argv=None):
     except PipelineError as error:
         print(f"\npipeline not started: {error}\n", file=sys.stderr)
         raise SystemExit(1)
-    run_pipeline(config, force, use_cache, data_file)
+    try:
+        with access_errors(config):
+            run_pipeline(config, force, use_cache, data_file)
+    except PipelineError as error:  # the tracking server refused the user
+        print(f"\npipeline failed: {error}\n", file=sys.stderr)
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":
