@@ -29,8 +29,8 @@ def log_business_report(config, run_ids, model_name, model_version):
     what_if = pd.DataFrame({config.feature: budgets,
                             "prediction": summary["intercept"] + summary["slope"] * budgets,
                             "lower": lower, "upper": upper})
-    png = log_figure(plots.what_if(what_if, config.feature, config.target, tv_range[1]),
-                     "report/what_if.png")
+    png = log_figure(plots.what_if(what_if, config.feature, config.target, tv_range[1],
+                                   config.interval_level), "report/what_if.png")
     mlflow.log_text(what_if.to_csv(index=False), "report/what_if.csv")
     html = business_report_html(
         eda, test_metrics, baseline, train.metrics["slope"],
