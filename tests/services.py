@@ -32,6 +32,12 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def server_command(mlflow_bin, backend_uri, artifacts, port):
+    """The `mlflow server` command of the README's team setup, on 127.0.0.1 with one worker."""
+    return [mlflow_bin, "server", "--backend-store-uri", backend_uri, "--artifacts-destination",
+            str(artifacts), "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+
+
 class MlflowServer:
     """`mlflow server` on 127.0.0.1 with proxied artifacts, in ``root`` (its stores and its log).
 
@@ -49,9 +55,7 @@ class MlflowServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = self.root / "server.log"
         self.admin_password = secrets.token_urlsafe(16)
-        command = [mlflow_bin, "server", "--backend-store-uri", self.backend_uri,
-                   "--artifacts-destination", str(self.artifacts), "--host", "127.0.0.1",
-                   "--port", str(self.port), "--workers", "1"]
+        command = server_command(mlflow_bin, self.backend_uri, self.artifacts, self.port)
         env = {key: value for key, value in os.environ.items() if not key.startswith("MLFLOW_")}
         # no server-side job runner: the pipeline uses none, and it costs seven processes
         env.update(MLFLOW_DISABLE_TELEMETRY="true", PYTHONUNBUFFERED="1", MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false")
