@@ -280,11 +280,13 @@ def test_the_ui_shows_runs_plots_cards_and_the_champion(team):
 
         # the registered model: the champion's version row carries the alias
         champion = str(client.get_model_version_by_alias(MODEL_NAME, "champion").version)
+        page.set_viewport_size({"width": 1400, "height": 1500})  # room for both versions' tags
         page.goto(f"{url}/#/models/{MODEL_NAME}")
         version = page.get_by_text(f"Version {champion}", exact=True)
         version.wait_for()
         close_assistant(page)
         row = page.locator("[role=row]").filter(has=version)
+        row.scroll_into_view_if_needed()
         assert "@ champion" in " ".join(row.inner_text().split())
         for other in ("1", "2"):
             if other != champion:
