@@ -4,9 +4,9 @@ import json
 import os
 import sys
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
+from steps.access import AccessDenied, access_errors
 from tvsales.config import load_config
 from tvsales.errors import PipelineError
 
@@ -56,71 +56,6 @@ def run_step(step, work, params=None, overrides=None):
         mlflow.end_run("FAILED")
         raise
     mlflow.end_run()
-
-
-class AccessDenied(PipelineError):
-    """The tracking server refused the user (HTTP 401 or 403)."""
-
-
-def access_denied(error, config):
-    """An AccessDenied naming the user and the resource, for MLflow's 401/403 ``error``; else None.
-
-    The resource follows from the refused endpoint: the registry's endpoints concern the
-    registered model, every other one (runs, logged models, artifacts) the experiment.
-    """
-    import re
-    from urllib.parse import urlparse
-
-    status = getattr(getattr(error, "response", None), "status_code", None)  # requests' HTTPError
-    code = getattr(error, "error_code", None)
-    if code not in ("PERMISSION_DENIED", "UNAUTHENTICATED") and status not in (401, 403):
-        return None
-    user = os.environ.get("MLFLOW_TRACKING_USERNAME")
-    server = _without_credentials(_tracking_uri())
-    if code == "UNAUTHENTICATED" or status == 401:
-        who = f"user '{user}'" if user else "no user (MLFLOW_TRACKING_USERNAME is not set)"
-        return AccessDenied(
-            f"authentication failed: the tracking server {server} did not accept {who}. "
-            "Set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD to your MLflow account.")
-    found = re.search(r"endpoint (\S+)", str(error))  # MlflowException: "API request to endpoint ..."
-    response = getattr(error, "response", None)
-    endpoint = found.group(1) if found else urlparse(response.url).path if response is not None else "a write"
-    if "registered-models" in endpoint or "model-versions" in endpoint:
-        resource = f"registered model '{config.model_name}'"
-    else:
-        resource = f"experiment '{config.experiment_name}'"
-    who = f"user '{user}'" if user else "an anonymous user (MLFLOW_TRACKING_USERNAME is not set)"
-    return AccessDenied(
-        f"permission denied: the tracking server {server} refused {who} write access to {resource} "
-        f"(HTTP 403 on {endpoint}). Ask an MLflow admin for EDIT "
-        f"permission on {resource}.")
-
-
-@contextmanager
-def access_errors(config):
-    """Turn a tracking server's 401/403 inside the block into an AccessDenied (a PipelineError)."""
-    try:
-        yield
-    except PipelineError:
-        raise
-    except Exception as error:
-        denied = access_denied(error, config)
-        if denied is None:
-            raise
-        raise denied from None
-
-
-def _tracking_uri():
-    import mlflow
-
-    return mlflow.get_tracking_uri()
-
-
-def _without_credentials(uri):
-    """``uri`` without a ``user:password@`` part, for messages."""
-    import re
-
-    return re.sub(r"//[^/@]*@", "//", str(uri))
 
 
 def _record_failure(error):

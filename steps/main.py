@@ -14,9 +14,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from steps.business_report import log_business_report
+from steps.access import access_errors
 from steps.cache import KEY_TAG, cache_key, reusable_run
 from steps.cards import log_index_card
-from steps.common import ERROR_TAG, STEP_TAG, access_errors, log_json, log_params, start_step_run
+from steps.common import ERROR_TAG, STEP_TAG, log_json, log_params, start_step_run
 from tvsales.config import PROJECT_DIR, load_config, parse_bool
 from tvsales.errors import PipelineError
 
