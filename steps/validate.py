@@ -2,6 +2,7 @@
 
 import argparse
 
+from steps.cards import note_checks
 from steps.common import log_json, log_table, read_parquet_artifact, run_step, tag_lineage, upstream_run
 from tvsales.data import validate_table
 from tvsales.errors import PipelineError
@@ -16,6 +17,7 @@ def validate(config, ingest_run_id):
     source = ingest_run.data.tags.get("tv_sales.data_source", "the ingested table")
     report, clean = validate_table(table, config.feature, config.target, config.min_rows, source)
     log_json(report.to_dict(), "validation/report.json")
+    note_checks(report.checks, [problem["message"] for problem in report.problems])
     mlflow.log_text(report.to_markdown(), "validation/report.md")
     mlflow.log_metrics({"n_rows": report.n_rows, "n_problems": len(report.problems)})
     mlflow.set_tags({"tv_sales.validation": "passed" if report.passed else "failed",
