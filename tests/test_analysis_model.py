@@ -5,13 +5,15 @@ import pytest
 
 from conftest import DATA, FACTS
 from tvsales.analysis import business_answers, correlation_strength, describe
-from tvsales.data import read_table
+from tvsales.data import validate_file
 from tvsales.model import check_thresholds, regression_metrics, split_data, train_model
 
 
 @pytest.fixture(scope="module")
 def table():
-    return read_table(DATA)
+    report, clean = validate_file(DATA, "TV", "Sales", 20)  # the table eda and train get
+    assert report.passed, report.error_message()
+    return clean
 
 
 def test_business_answers_match_the_facts(table):
