@@ -194,6 +194,8 @@ CASES = [
          "readable", end_to_end=False),
 ]
 
+assert len({case.filename for case in CASES}) == len(CASES), "each case has a file name of its own"
+
 
 def expected_table(case):
     """The TV and Sales an accepted case's file was written from."""
