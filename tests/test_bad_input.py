@@ -211,3 +211,85 @@ def test_predict_refuses_a_file_it_cannot_read_right(workspace, store, content, 
     (run,) = step_runs(client, "predict", input_path=budgets)
     assert run.info.status == "FAILED" and client.list_artifacts(run.info.run_id) == []
     assert registry(client) == before
+
+
+RUN_ID = "0123456789abcdef0123456789abcdef"
+PARAMETERS = [  # (entry point, parameters, message); {step} stands for that step's run ID
+    ("train", {"test_size": "2"},
+     "train failed: parameter 'test_size' must be a fraction strictly between 0 and 1 (e.g. 0.33), got '2'."),
+    ("train", {"test_size": "abc"}, "train failed: parameter 'test_size' must be a number, got 'abc'."),
+    ("train", {"random_state": "-1"},
+     "train failed: parameter 'random_state' must be an integer from 0 to 2**32 - 1 (e.g. 42), got '-1'."),
+    ("train", {"random_state": "1.5"}, "parameter 'random_state' must be an integer from 0 to 2**32 - 1"),
+    ("train", {"validate_run_id": RUN_ID},
+     f"train failed: parameter 'validate_run_id': no run with ID '{RUN_ID}' in the tracking store"),
+    ("train", {"validate_run_id": "{ingest}"},
+     "train failed: parameter 'validate_run_id': run {ingest} is a run of step 'ingest'; expected a run of "
+     "step 'validate'."),
+    ("evaluate", {"train_run_id": "{validate}"},
+     "evaluate failed: parameter 'train_run_id': run {validate} is a run of step 'validate'; expected a "
+     "run of step 'train'."),
+    ("main", {"test_size": "1.5"}, "pipeline not started: parameter 'test_size' must be a fraction"),
+    ("predict", {"model_uri": "models:/no-such-model@champion"},
+     "predict failed: model URI 'models:/no-such-model@champion': no such registered model version or alias."),
+    ("predict", {"model_uri": f"models:/{MODEL_NAME}@nobody"},
+     f"model URI 'models:/{MODEL_NAME}@nobody': no such registered model version or alias."),
+    ("promote", {"version": "7"}, f"promote failed: model '{MODEL_NAME}' has no version '7'; nothing was changed."),
+]
+
+
+@pytest.mark.parametrize("entry_point, parameters, message", PARAMETERS,
+                         ids=[f"{e} {' '.join(f'{k}={v}' for k, v in p.items())}" for e, p, _ in PARAMETERS])
+def test_a_bad_parameter_is_refused_before_any_work(workspace, store, entry_point, parameters, message):
+    client = store["client"]
+    ids = {step: run.info.run_id for step, run in store["runs"].items()}
+    budgets = workspace.root / "budgets_ok.csv"
+    budgets.write_text("TV\n100\n")
+    defaults = {"train": {"validate_run_id": "{validate}"}, "predict": {"input_path": str(budgets)}}
+    given = {**defaults.get(entry_point, {}), **parameters}
+    experiment = client.get_experiment_by_name(EXPERIMENT).experiment_id
+    runs_before = {run.info.run_id for run in client.search_runs([experiment])}
+    before = registry(client)
+    arguments = [item for key, value in given.items() for item in ("-P", f"{key}={value.format(**ids)}")]
+    result = workspace.mlflow_run("-e", entry_point, *arguments)
+    message = message.format(**ids)
+    assert_refused(result, message)
+    assert result.stderr.count(message) == 1
+    assert registry(client) == before
+    new = [run for run in client.search_runs([experiment]) if run.info.run_id not in runs_before]
+    for run in new:  # a step that started its run stops at the check: FAILED, nothing logged
+        assert run.info.status == "FAILED"
+        assert message.split(" failed: ", 1)[-1] in run.data.tags["tv_sales.error"]
+        assert client.list_artifacts(run.info.run_id) == []
+        assert set(run.data.metrics) == set()
+
+
+def test_the_same_value_written_differently_runs_the_same(workspace, store):
+    client = store["client"]
+    validate_id = store["runs"]["validate"].info.run_id
+    # the first run is the one `mlflow run` started, which already holds the values as typed
+    for chosen, test_size, seed in ((["--experiment-name", EXPERIMENT], "0.20", "7.0"), ([], "2e-1", "07")):
+        result = workspace.mlflow_run(*chosen, "-e", "train", "-P", f"validate_run_id={validate_id}",
+                                      "-P", f"test_size={test_size}", "-P", f"random_state={seed}")
+        assert result.returncode == 0, explain(result)
+        assert "Changing param values is not allowed" not in result.stderr
+    runs = step_runs(client, "train", validate_run_id=validate_id)[:2]
+    assert [run.info.status for run in runs] == ["FINISHED"] * 2
+    assert [run.data.metrics["n_test"] for run in runs] == [40, 40]  # 0.2 of 200 rows
+    assert runs[0].data.metrics["slope"] == runs[1].data.metrics["slope"]
+    tests = [pd.read_parquet(artifact(workspace, run, "split/test.parquet")) for run in runs]
+    assert tests[0].equals(tests[1])
+    given = runs[1]  # newest first
+    assert (given.data.params["test_size"], given.data.params["random_state"]) == ("0.20", "7.0")
+    assert (given.data.tags["tv_sales.param.test_size"], given.data.tags["tv_sales.param.random_state"]) \
+        == ("0.2", "7")
+    assert (runs[0].data.params["test_size"], runs[0].data.params["random_state"]) == ("0.2", "7")
+
+    before = registry(client)
+    with data_settings(workspace, decimal=","):
+        again = workspace.mlflow_run("--experiment-name", EXPERIMENT, "-P", f"data_path={store['path']}",
+                                     "-P", "test_size=3.3e-1", "-P", "random_state=42.0")
+    assert again.returncode == 0, explain(again)
+    assert "Changing param values is not allowed" not in again.stderr
+    assert len(re.findall(r"^\[\d/6\] \w+ reused", again.stdout, re.M)) == 6, again.stdout
+    assert registry(client) == before
