@@ -280,6 +280,7 @@ def validate_table(table, feature, target, min_rows, source="the table", decimal
     columns = [str(c) for c in table.columns]
     blank = blank_rows(table)
     kept = np.flatnonzero(~blank)
+    report.n_rows = len(kept)
     if blank.any():
         report.notes.append(f"ignored {int(blank.sum())} blank row(s): "
                             f"{_numbers(np.flatnonzero(blank) + 1)}.")
