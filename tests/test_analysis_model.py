@@ -94,3 +94,13 @@ def test_metrics_equal_their_definitions():
 def test_thresholds(r2, mape, passed, count):
     ok, failures = check_thresholds({"r2": r2, "mape": mape}, min_r2=0.5, max_mape=0.25)
     assert ok is passed and len(failures) == count
+
+
+def test_a_training_split_with_a_single_tv_value_is_refused():
+    import pandas as pd
+
+    from tvsales.errors import PipelineError
+
+    train = pd.DataFrame({"TV": [5.0] * 6, "Sales": [1.0, 2, 3, 4, 5, 6]})
+    with pytest.raises(PipelineError, match=r"column 'TV' has the same value \(5\) in all 6 training rows"):
+        train_model(train, "TV", "Sales")
