@@ -69,13 +69,18 @@ def ingest(config):
     import mlflow
     from mlflow.data.dataset_source_registry import resolve_dataset_source
     from mlflow.data.meta_dataset import MetaDataset
+    from mlflow.exceptions import MlflowException
 
     path, source = fetch(config.data_path)
     require_file(path, source)
     digest = file_sha256(path)
     with warnings.catch_warnings():  # MLflow registers its local source twice and says so
         warnings.filterwarnings("ignore", message=".*can be interpreted in multiple ways")
-        dataset = MetaDataset(resolve_dataset_source(source), name=Path(source).name, digest=digest[:16])
+        try:
+            dataset_source = resolve_dataset_source(source)
+        except MlflowException:  # runs:/, models:/ ... have no dataset source type: the downloaded copy
+            dataset_source = resolve_dataset_source(str(path))
+        dataset = MetaDataset(dataset_source, name=Path(source).name, digest=digest[:16])
     mlflow.log_input(dataset, context="raw")
     mlflow.log_artifact(str(path), "data/raw")
     mlflow.log_metric("n_bytes", path.stat().st_size)

@@ -132,6 +132,21 @@ def test_each_kind_of_file_through_ingest_and_validate(workspace, store, case):
     assert registry(client) == before
 
 
+def test_data_from_a_runs_uri_is_downloaded_and_read(workspace, store):
+    client = store["client"]
+    uri = f"runs:/{store['runs']['ingest'].info.run_id}/data/raw/{store['path'].name}"
+    with data_settings(workspace, decimal=","):
+        ingest = workspace.mlflow_run("-e", "ingest", "-P", f"data_path={uri}")
+        assert ingest.returncode == 0, explain(ingest)
+        (ingest_run,) = step_runs(client, "ingest", data_path=uri)
+        result = workspace.mlflow_run("-e", "validate", "-P", f"ingest_run_id={ingest_run.info.run_id}")
+    assert result.returncode == 0, explain(result)
+    (run,) = step_runs(client, "validate", ingest_run_id=ingest_run.info.run_id)
+    validated = pd.read_parquet(artifact(workspace, run, "data/validated.parquet"))
+    np.testing.assert_array_equal(validated.to_numpy(), pd.read_csv(DATA).to_numpy(dtype="float64"))
+    assert run.data.tags["tv_sales.data_source"] == uri
+
+
 @pytest.fixture(scope="module")
 def silent_server():
     """An HTTP address that accepts connections and never answers."""
