@@ -1,4 +1,5 @@
-"""Step 2, validate: read the ingested file, check it against config.yaml's schema; pass on the clean table."""
+"""Step 2, validate: read the ingested file, check it against config.yaml's schema; pass on the clean
+table."""
 
 import argparse
 

@@ -207,7 +207,8 @@ def test_predict_reads_its_file_like_validate(workspace, store):
     out = pd.read_csv(artifact(workspace, run, "predictions/predictions.csv"))
     train = store["runs"]["train"].data.metrics
     assert out["region"].tolist() == [f"r{i}" for i in range(5)]
-    assert out["prediction"].to_numpy() == pytest.approx(train["intercept"] + train["slope"] * np.array(TV[:5]))
+    expected = train["intercept"] + train["slope"] * np.array(TV[:5])
+    assert out["prediction"].to_numpy() == pytest.approx(expected)
     assert registry(client) == before
 
 
@@ -246,10 +247,12 @@ PARAMETERS = [  # (entry point, parameters, message); {step} stands for that ste
      "run of step 'train'."),
     ("main", {"test_size": "1.5"}, "pipeline not started: parameter 'test_size' must be a fraction"),
     ("predict", {"model_uri": "models:/no-such-model@champion"},
-     "predict failed: model URI 'models:/no-such-model@champion': no such registered model version or alias."),
+     "predict failed: model URI 'models:/no-such-model@champion': no such registered model version or "
+     "alias."),
     ("predict", {"model_uri": f"models:/{MODEL_NAME}@nobody"},
      f"model URI 'models:/{MODEL_NAME}@nobody': no such registered model version or alias."),
-    ("promote", {"version": "7"}, f"promote failed: model '{MODEL_NAME}' has no version '7'; nothing was changed."),
+    ("promote", {"version": "7"},
+     f"promote failed: model '{MODEL_NAME}' has no version '7'; nothing was changed."),
 ]
 
 

@@ -37,7 +37,8 @@ def require_file(path, name=None):
     """Raise a ReadError unless ``path`` is an existing file."""
     path = Path(path)
     if not path.exists():
-        raise ReadError(name or path, "no such file. Check the data_path parameter.")
+        raise ReadError(name or path, "no such file; check the path (data_path, or input_path of "
+                                      "predict).")
     if path.is_dir():
         raise ReadError(name or path, f"this is a directory, not a file; expected {FORMATS}.")
 
