@@ -51,7 +51,7 @@ def render_what_if(config, inputs):
     table = pd.DataFrame({config.feature: budgets,
                           "prediction": summary["intercept"] + summary["slope"] * budgets,
                           "lower": lower, "upper": upper})
-    return table, figure_png(plots.what_if(table, config.feature, config.target, top))
+    return table, figure_png(plots.what_if(table, config.feature, config.target, top, inputs["level"]))
 
 
 def model_ref_of(run):

@@ -26,7 +26,7 @@ LIBRARIES = ("mlflow", "pandas", "numpy", "scipy", "scikit-learn", "skops", "pya
 # The config.yaml settings (Config fields) each step reads.
 STEP_SETTINGS = {
     "ingest": (),  # data_path is a parameter; a local file counts by its content
-    "validate": ("feature", "target", "min_rows"),
+    "validate": ("feature", "target", "min_rows", "separator", "decimal"),
     "eda": ("feature", "target"),
     "train": ("feature", "target", "test_size", "random_state", "interval_level"),
     "evaluate": ("feature", "target", "min_r2", "max_mape", "model_name", "promotion_metric"),

@@ -8,6 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from steps.access import AccessDenied, access_errors
 from tvsales.config import load_config
 from tvsales.errors import PipelineError
 
@@ -90,13 +91,18 @@ def run_step(step, work, params=None, overrides=None):
     ``overrides`` are the ``-P`` values that change ``config.yaml``'s defaults; they are
     logged as parameters with the values in force, beside the other ``params`` (run IDs,
     flags). A PipelineError is printed as one message (no
-    traceback), tagged on the run, the run is marked FAILED and the process exits 1. Any
+    traceback), tagged on the run, the run is marked FAILED and the process exits 1; a
+    tracking server's refusal (HTTP 401/403) becomes such a message too. Any
     other exception is a bug or a damaged artifact: its traceback is printed and logged
     (``error/traceback.txt``), the run is marked FAILED with the message, and the process
     exits 1. Ctrl-C or SIGTERM marks the run KILLED and exits 128 + the signal's number.
+    The run's step card (steps/cards.py) is logged at the end, whether the step passed or failed.
     """
+    from steps.cards import log_card, start_card
+
     stop_on_signals()
     bound_http_retries()
+    start_card(step)
     try:
         config = load_config(**(overrides or {}))
         import mlflow
@@ -105,17 +111,25 @@ def run_step(step, work, params=None, overrides=None):
     except Interrupted as interrupted:  # before the run started: the driver marks it
         _exit_interrupted(step, interrupted)
     try:
-        start_step_run(step, config)
-        log_params({**(params or {}), **{key: getattr(config, key) for key in overrides or {}}})
-        work(config)
-    except PipelineError as error:
-        mlflow.set_tag(ERROR_TAG, str(error)[:5000])
-        mlflow.end_run("FAILED")
+        with access_errors(config):
+            start_step_run(step, config)
+    except PipelineError as error:  # refused by the server: there is no run to mark
         _exit_with(step, error)
     except Interrupted as interrupted:
-        if mlflow.active_run():
-            mlflow.set_tag(ERROR_TAG, f"interrupted by {interrupted}")
-            mlflow.end_run("KILLED")
+        _end_killed(interrupted)
+        _exit_interrupted(step, interrupted)
+    except Exception as error:  # noqa: BLE001 - a store that does not answer, or a bug
+        _fail_unexpectedly(step, error)
+    try:
+        with access_errors(config):
+            log_params({**(params or {}), **{key: getattr(config, key) for key in overrides or {}}})
+            work(config)
+            log_card("FINISHED")
+    except PipelineError as error:
+        _record_failure(error)
+        _exit_with(step, error)
+    except Interrupted as interrupted:
+        _end_killed(interrupted)
         _exit_interrupted(step, interrupted)
     except Exception as error:  # noqa: BLE001 - not the user's mistake: a bug or a damaged artifact
         _fail_unexpectedly(step, error)
@@ -135,6 +149,14 @@ def log_peak_memory():
 
     kilobytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
     mlflow.log_metric("peak_rss_mb", kilobytes / 1024)
+
+
+def _end_killed(interrupted):
+    import mlflow
+
+    if mlflow.active_run():
+        mlflow.set_tag(ERROR_TAG, f"interrupted by {interrupted}")
+        mlflow.end_run("KILLED")
 
 
 def skip_final_collection():
@@ -162,9 +184,12 @@ def _fail_unexpectedly(step, error):
     print(text, file=sys.stderr, flush=True)
     message = f"unexpected {type(error).__name__}: {error}"
     if mlflow.active_run():
+        from steps.cards import log_card
+
         mlflow.set_tag(ERROR_TAG, message[:5000])
         with contextlib.suppress(Exception):  # best effort: the artifact store may be what failed
             mlflow.log_text(text, "error/traceback.txt")
+            log_card("FAILED", message)
         mlflow.end_run("FAILED")
     _exit_with(step, f"{message} (traceback above).")
 
@@ -190,6 +215,26 @@ def end_run_without_waiting(status):
 def _exit_interrupted(step, interrupted):
     print(f"\n{step} interrupted by {interrupted}.\n", file=sys.stderr, flush=True)
     sys.exit(128 + interrupted.signum)
+
+
+def _record_failure(error):
+    """Tag the active run with the message, log its card and mark it FAILED.
+
+    After a refusal (AccessDenied) the server may refuse these writes too; what it refuses
+    is left undone, quietly: the message printed is the one that matters.
+    """
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from steps.cards import log_card
+
+    try:
+        mlflow.set_tag(ERROR_TAG, str(error)[:5000])
+        log_card("FAILED", str(error))
+        mlflow.end_run("FAILED")
+    except MlflowException:
+        if not isinstance(error, AccessDenied):
+            raise
 
 
 def _exit_with(step, error):
@@ -316,10 +361,16 @@ def download(run, artifact_path):
 
 
 def read_parquet_artifact(run, artifact_path, columns=None):
-    """A DataFrame logged as Parquet by ``run`` (only ``columns``, when given)."""
+    """A DataFrame logged as Parquet by ``run`` (only ``columns``, when given); the step card records
+    it as an input."""
     import pandas as pd
 
-    return pd.read_parquet(download(run, artifact_path), columns=columns)
+    from steps.cards import note_input
+
+    path = download(run, artifact_path)
+    table = pd.read_parquet(path, columns=columns)
+    note_input(run.info.run_id, artifact_path, table, path)
+    return table
 
 
 def log_dataset_input(dataset, context):
@@ -342,13 +393,16 @@ def log_dataset_input(dataset, context):
 
 
 def log_table(table, artifact_file):
-    """Log a DataFrame as a Parquet artifact of the active run."""
+    """Log a DataFrame as a Parquet artifact of the active run (and show its head on the card)."""
     import mlflow
+
+    from steps.cards import note_table
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(artifact_file).name
         table.to_parquet(path, index=False)
         mlflow.log_artifact(str(path), str(Path(artifact_file).parent) if "/" in artifact_file else None)
+    note_table(table, artifact_file)
 
 
 def log_json(data, artifact_file):
@@ -370,8 +424,12 @@ def figure_png(fig):
 
 
 def log_figure(fig, artifact_file):
-    """Log a matplotlib figure as PNG; returns the PNG bytes for embedding in reports."""
-    return log_png(figure_png(fig), artifact_file)
+    """Log a matplotlib figure as PNG (embedded in the step card too); returns the PNG bytes."""
+    from steps.cards import note_figure
+
+    png = figure_png(fig)
+    note_figure(fig, artifact_file, png)
+    return log_png(png, artifact_file)
 
 
 def log_png(png, artifact_file):

@@ -20,8 +20,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from steps.access import access_errors
 from steps.business_report import BusinessReport
 from steps.cache import KEY_TAG, cache_key, reusable_run
+from steps.cards import log_index_card
 from steps.common import (ERROR_TAG, STEP_TAG, Interrupted, bound_http_retries, end_run_without_waiting,
                           log_json, log_params, skip_final_collection, start_step_run, stop_on_signals,
                           tracking_server_problem)
@@ -196,12 +198,18 @@ def run_pipeline(config, force, use_cache, data_file):
     """Run the pipeline as the driver's run; whatever happens, no run of it is left RUNNING."""
     pipeline = None
     try:
-        env_manager = env_manager_in_use()
-        parent = start_step_run("main", config)
-        pipeline = Pipeline(config, parent, env_manager, use_cache, force, data_file)
-        drive(pipeline)
+        with access_errors(config):
+            env_manager = env_manager_in_use()
+            parent = start_step_run("main", config)
+            pipeline = Pipeline(config, parent, env_manager, use_cache, force, data_file)
+            drive(pipeline)
     except Interrupted as interrupted:
         stop(pipeline, interrupted)
+    except PipelineError as error:  # the tracking server refused the user
+        with contextlib.suppress(Exception):  # it may refuse this too
+            end_unfinished(pipeline, "FAILED", str(error))
+        print(f"\npipeline failed: {error}\n", file=sys.stderr)
+        raise SystemExit(1)
     except Exception as error:  # noqa: BLE001 - a bug, or a store that stopped answering
         fail(pipeline, error)
 
@@ -211,9 +219,10 @@ def drive(pipeline):
     import mlflow
 
     config, parent, started = pipeline.config, pipeline.parent, time.monotonic()
-    log_params({"data_path": config.data_path, "test_size": config.test_size,
-                "random_state": config.random_state, "force": str(pipeline.force).lower(),
-                "use_cache": str(pipeline.use_cache).lower(), "env_manager": pipeline.env_manager})
+    params = {"data_path": config.data_path, "test_size": config.test_size,
+              "random_state": config.random_state, "force": str(pipeline.force).lower(),
+              "use_cache": str(pipeline.use_cache).lower(), "env_manager": pipeline.env_manager}
+    log_params(params)
     print(f"pipeline: run {parent.info.run_id} in experiment '{config.experiment_name}', "
           f"env manager {pipeline.env_manager}, cache {'on' if pipeline.use_cache else 'off'}",
           flush=True)
@@ -225,6 +234,7 @@ def drive(pipeline):
     print("\n" + format_summary(pipeline.rows))
     if pipeline.failure:
         step, run_id, error = pipeline.failure
+        log_index_card(parent.info.run_id, "FAILED", pipeline.rows, params, seconds=time.monotonic() - started)
         mlflow.set_tag(ERROR_TAG, f"step '{step}' failed (run {run_id}): {error}"[:5000])
         mlflow.end_run("FAILED")
         print(f"\npipeline failed at step '{step}' (run {run_id}); the step's message is above "
@@ -234,8 +244,11 @@ def drive(pipeline):
     name, version = tags["tv_sales.model_name"], tags["tv_sales.model_version"]
     mlflow.set_tags({"tv_sales.model_name": name, "tv_sales.model_version": version})
     pipeline.report.log(f"{name} version {version}")
-    mlflow.end_run()
     aliases = mlflow.tracking.MlflowClient().get_model_version(name, version).aliases
+    log_index_card(parent.info.run_id, "FINISHED", pipeline.rows, params,
+                   f"{name} version {version} ({', '.join(sorted(aliases)) or 'no alias'})",
+                   time.monotonic() - started)
+    mlflow.end_run()
     print(f"\nregistered model: {name} version {version}, aliases: {', '.join(sorted(aliases)) or 'none'}")
     print(f"pipeline finished in {time.monotonic() - started:.1f} s")
     skip_final_collection()

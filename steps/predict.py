@@ -39,30 +39,28 @@ def predict(config, input_path, model_uri, interval_level):
     import pandas as pd
 
     from steps.ingest import fetch
-    from tvsales.data import read_table
-    from tvsales.serving import check_request
+    from tvsales.data import input_values, read_table
 
     model_uri = model_uri or f"models:/{config.model_name}@champion"
     level = parse_test_size(interval_level, "parameter 'interval_level'") if interval_level \
         else config.interval_level
+    client = mlflow.tracking.MlflowClient()
+    version = resolve_model(client, model_uri)  # an unknown model or alias stops here, before any work
     path, source = fetch(input_path)
-    table = read_table(path, name=source)
-    if table.empty:
-        raise PipelineError(f"{source}: no rows to score.")
-    clashing = [column for column in ("prediction", "lower", "upper") if column in table.columns]
+    table = read_table(path, source, config.separator, config.decimal)
+    clashing = [column for column in ("prediction", "lower", "upper")
+                if column in [str(name).strip() for name in table.columns]]
     if clashing:
         raise PipelineError(f"{source}: column(s) {clashing} would be overwritten by the predictions; "
                             "rename them.")
+    table, spend = input_values(table, config.feature, config.decimal, source)
     try:
-        spend = check_request(table, config.feature)
-    except mlflow.exceptions.MlflowException as error:
-        raise PipelineError(f"{source}: {error.message}") from None
-    client = mlflow.tracking.MlflowClient()
-    version = resolve_model(client, model_uri)
-    model = mlflow.pyfunc.load_model(model_uri)
+        model = mlflow.pyfunc.load_model(model_uri)
+    except (mlflow.exceptions.MlflowException, OSError) as error:
+        raise PipelineError(f"model URI {model_uri!r} cannot be loaded: {error}") from None
     predictions = model.predict(pd.DataFrame({config.feature: spend}),
                                 params={"interval_level": level})
-    result = table.reset_index(drop=True).join(predictions)
+    result = table.join(predictions)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / ("predictions.parquet" if path.suffix.lower() in {".parquet", ".pq"}
                            else "predictions.csv")

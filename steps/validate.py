@@ -1,9 +1,12 @@
-"""Step 2, validate: check the ingested table against config.yaml's schema; pass on the clean table."""
+"""Step 2, validate: read the ingested file, check it against config.yaml's schema; pass on the clean
+table."""
 
 import argparse
 
-from steps.common import log_json, log_table, read_parquet_artifact, run_step, tag_lineage, upstream_run
-from tvsales.data import validate_table
+from steps.cards import note_checks
+from steps.common import download, log_json, log_table, run_step, tag_lineage, upstream_run
+from steps.ingest import RAW_FILE_TAG
+from tvsales.data import validate_file
 from tvsales.errors import PipelineError
 
 
@@ -12,12 +15,19 @@ def validate(config, ingest_run_id):
 
     ingest_run = upstream_run(ingest_run_id, "ingest", "ingest_run_id")
     tag_lineage(ingest_run)
-    table = read_parquet_artifact(ingest_run, "data/raw.parquet")
-    source = ingest_run.data.tags.get("tv_sales.data_source", "the ingested table")
-    report, clean = validate_table(table, config.feature, config.target, config.min_rows, source)
+    raw_file = ingest_run.data.tags.get(RAW_FILE_TAG)
+    if not raw_file:
+        raise PipelineError(f"parameter 'ingest_run_id': ingest run {ingest_run.info.run_id} recorded no "
+                            f"data file (tag {RAW_FILE_TAG}); it was made by an older version. Run "
+                            "ingest again.")
+    source = ingest_run.data.tags.get("tv_sales.data_source", raw_file)
+    report, clean = validate_file(download(ingest_run, raw_file), config.feature, config.target,
+                                  config.min_rows, config.separator, config.decimal, name=source)
     log_json(report.to_dict(), "validation/report.json")
+    note_checks(report.checks, [problem["message"] for problem in report.problems])
     mlflow.log_text(report.to_markdown(), "validation/report.md")
-    mlflow.log_metrics({"n_rows": report.n_rows, "n_problems": len(report.problems)})
+    mlflow.log_metrics({"n_rows": report.n_rows, "n_columns": report.n_columns,
+                        "n_problems": len(report.problems)})
     mlflow.set_tags({"tv_sales.validation": "passed" if report.passed else "failed",
                      "tv_sales.data_source": source})
     if not report.passed:

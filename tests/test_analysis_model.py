@@ -5,13 +5,15 @@ import pytest
 
 from conftest import DATA, FACTS
 from tvsales.analysis import business_answers, correlation_strength, describe
-from tvsales.data import read_table
+from tvsales.data import validate_file
 from tvsales.model import check_thresholds, regression_metrics, split_data, train_model
 
 
 @pytest.fixture(scope="module")
 def table():
-    return read_table(DATA)
+    report, clean = validate_file(DATA, "TV", "Sales", 20)  # the table eda and train get
+    assert report.passed, report.error_message()
+    return clean
 
 
 def test_business_answers_match_the_facts(table):
@@ -92,3 +94,13 @@ def test_metrics_equal_their_definitions():
 def test_thresholds(r2, mape, passed, count):
     ok, failures = check_thresholds({"r2": r2, "mape": mape}, min_r2=0.5, max_mape=0.25)
     assert ok is passed and len(failures) == count
+
+
+def test_a_training_split_with_a_single_tv_value_is_refused():
+    import pandas as pd
+
+    from tvsales.errors import PipelineError
+
+    train = pd.DataFrame({"TV": [5.0] * 6, "Sales": [1.0, 2, 3, 4, 5, 6]})
+    with pytest.raises(PipelineError, match=r"column 'TV' has the same value \(5\) in all 6 training rows"):
+        train_model(train, "TV", "Sales")

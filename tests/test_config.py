@@ -13,6 +13,7 @@ def test_defaults_come_from_config_yaml():
     assert (config.feature, config.target) == ("TV", "Sales")
     assert config.data_path == "data/tvmarketing.csv"
     assert config.experiment_name == "tv-sales"
+    assert (config.separator, config.decimal) == ("auto", ".")
 
 
 def test_overrides_replace_defaults_and_empty_means_default():
@@ -79,12 +80,28 @@ def _write_config(tmp_path, old, new):
     ("model_name: tv-sales-regressor", "model_name: ''", "'model_name'"),
     ("min_rows: 20", "min_rows: 1", "at least 3"),
     ("experiment_name: tv-sales", "experiment: tv-sales", "missing setting 'experiment_name'"),
+    ('decimal: "."', 'decimal: ";"', "'data.decimal' must be one of '.', ','"),
+    ("separator: auto", "separator: '|'", "'data.separator' must be one of 'auto', ',', ';', '\\t'"),
+    ('decimal: "."', 'decimal: 0.5', "'data.decimal' must be one of"),
 ])
 def test_bad_config_value_names_the_file_and_key(tmp_path, old, new, fragment):
     path = _write_config(tmp_path, old, new)
     with pytest.raises(PipelineError) as error:
         load_config(path)
     assert str(path) in str(error.value) and fragment in str(error.value)
+
+
+@pytest.mark.parametrize("spelled, separator", [("auto", "auto"), ('";"', ";"), ('"\\t"', "\t"),
+                                                ("'\\t'", "\t"), ("TAB", "\t"), ('","', ",")])
+def test_separator_spellings(tmp_path, spelled, separator):
+    assert load_config(_write_config(tmp_path, "separator: auto", f"separator: {spelled}")).separator == separator
+
+
+def test_comma_cannot_be_separator_and_decimal_mark(tmp_path):
+    path = _write_config(tmp_path, "separator: auto", 'separator: ","')
+    path.write_text(path.read_text().replace('decimal: "."', 'decimal: ","'))
+    with pytest.raises(PipelineError, match="'data.separator' and 'data.decimal' are both ','"):
+        load_config(path)
 
 
 def test_config_that_is_not_yaml(tmp_path):

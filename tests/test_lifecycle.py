@@ -173,10 +173,10 @@ def test_batch_prediction_refuses_bad_budgets(workspace, lifecycle):
     result = workspace.mlflow_run("-e", "predict", "-P", f"input_path={bad}")
     assert result.returncode != 0
     assert str(bad) in result.stderr
-    for fragment in ("negative in row 2", "not a number in row 3 ('abc')", "not finite in row 4"):
+    for fragment in ("negative in row 2", "not a number in row 3 ('abc')", "not finite in row 5"):
         assert fragment in result.stderr, fragment
     assert "Traceback" not in result.stderr
-    for text, fragment in (("budget\n100\n", "has no column 'TV'"), ("TV\n", "no rows to score"),
+    for text, fragment in (("budget\n100\n", "column 'TV' is missing"), ("TV\n", "no rows to score"),
                            ("TV,prediction\n100,1\n", "would be overwritten")):
         wrong = workspace.root / "wrong.csv"
         wrong.write_text(text)

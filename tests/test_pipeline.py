@@ -75,8 +75,14 @@ def test_each_step_logs_its_parameters_and_upstream_run_ids(pipeline):
 
 
 def test_ingest_logs_the_dataset_with_source_and_digest(pipeline):
+    from conftest import DATA
+
     run = pipeline["steps"]["ingest"]
+    assert run.data.metrics["n_bytes"] == DATA.stat().st_size
     assert run.data.metrics["n_rows"] == 200 and run.data.metrics["n_columns"] == 2
+    assert run.data.tags["tv_sales.raw_file"] == "data/raw/tvmarketing.csv"
+    validate = pipeline["steps"]["validate"].data.metrics
+    assert validate["n_rows"] == 200 and validate["n_columns"] == 2
     assert run.data.tags["tv_sales.data_sha256"] == FACTS["sha256"]
     (dataset_input,) = run.inputs.dataset_inputs
     assert dataset_input.dataset.source_type == "local"

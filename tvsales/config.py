@@ -9,6 +9,9 @@ from tvsales.errors import PipelineError
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CONFIG_PATH = PROJECT_DIR / "config.yaml"
 LOWER_IS_BETTER = {"rmse", "mae", "mape"}
+# data.separator and data.decimal: each accepted spelling and the character it means
+SEPARATORS = {"auto": "auto", ",": ",", ";": ";", "\t": "\t", "\\t": "\t", "tab": "\t"}
+DECIMAL_MARKS = {".": ".", ",": ","}
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,8 @@ class Config:
     feature: str
     target: str
     min_rows: int
+    separator: str  # "auto", ",", ";" or a tab
+    decimal: str    # "." or ","
     test_size: float
     random_state: int
     min_r2: float
@@ -100,6 +105,14 @@ def load_config(path=CONFIG_PATH, **overrides):
             raise PipelineError(f"{source} must be between {low} and {high}, got {value!r}.")
         return value
 
+    def choice(key, spellings):
+        value = get(key)
+        spelled = value.strip(" ").lower() if isinstance(value, str) else None
+        if spelled not in spellings:
+            allowed = ", ".join(map(repr, dict.fromkeys(spellings.values())))
+            raise PipelineError(f"{path}: '{key}' must be one of {allowed}, got {value!r}.")
+        return spellings[spelled]
+
     config = Config(
         experiment_name=text("experiment_name"),
         model_name=text("model_name"),
@@ -107,6 +120,8 @@ def load_config(path=CONFIG_PATH, **overrides):
         feature=text("data.feature"),
         target=text("data.target"),
         min_rows=parse_random_state(get("data.min_rows"), f"{path}: 'data.min_rows'"),
+        separator=choice("data.separator", SEPARATORS),
+        decimal=choice("data.decimal", DECIMAL_MARKS),
         test_size=parse_test_size(get("split.test_size"), f"{path}: 'split.test_size'"),
         random_state=parse_random_state(get("split.random_state"), f"{path}: 'split.random_state'"),
         min_r2=number("evaluation.min_r2", -math.inf, 1.0),
@@ -124,6 +139,9 @@ def load_config(path=CONFIG_PATH, **overrides):
         raise PipelineError(f"{path}: 'prediction.interval_level' must be strictly between 0 and 1.")
     if config.feature == config.target:
         raise PipelineError(f"{path}: 'data.feature' and 'data.target' must be different columns.")
+    if config.separator == "," and config.decimal == ",":
+        raise PipelineError(f"{path}: 'data.separator' and 'data.decimal' are both ','; a comma cannot "
+                            "both separate cells and mark decimals. Use data.separator ';' (or tab).")
     if config.min_rows < 3:
         raise PipelineError(f"{path}: 'data.min_rows' must be at least 3, got {config.min_rows}.")
     return apply_overrides(config, **overrides)

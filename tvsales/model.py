@@ -27,9 +27,18 @@ def split_data(table, test_size, random_state):
 
 
 def train_model(train, feature, target):
-    """Fit ``target ~ feature`` by ordinary least squares; returns a LinearRegression."""
+    """Fit ``target ~ feature`` by ordinary least squares; returns a LinearRegression.
+
+    Refuses a training split whose ``feature`` takes a single value: no slope can be fitted.
+    """
     from sklearn.linear_model import LinearRegression
 
+    if train[feature].nunique() < 2:
+        raise PipelineError(
+            f"column '{feature}' has the same value ({train[feature].iloc[0]:g}) in all {len(train)} "
+            "training rows of this split; no slope can be fitted. Use data whose values vary more, "
+            "or another random_state or test_size."
+        )
     return LinearRegression().fit(train[[feature]], train[target])
 
 

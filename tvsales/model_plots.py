@@ -63,12 +63,12 @@ def residuals(y_pred, residual, target):
     return fig
 
 
-def what_if(table, feature, target, observed_max):
-    """Predicted sales with their prediction interval over a range of TV budgets."""
+def what_if(table, feature, target, observed_max, level=None):
+    """Predicted sales with their prediction interval (at ``level``) over a range of TV budgets."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 5), layout="constrained")
     ax.fill_between(table[feature], table["lower"], table["upper"], alpha=0.25,
-                    label="prediction interval")
+                    label=f"{level:.0%} prediction interval" if level else "prediction interval")
     ax.plot(table[feature], table["prediction"], marker="o", label="predicted sales")
     ax.axvline(observed_max, color="grey", linestyle=":", label="largest budget in the data")
     ax.set(title="What if: predicted sales by TV budget", xlabel=label(feature),
