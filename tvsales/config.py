@@ -33,6 +33,7 @@ class Config:
     promotion_metric: str
     min_improvement: float
     interval_level: float
+    spark_master: str  # "" for the pandas path of predict, else a Spark master URL (local[*], spark://...)
 
 
 def parse_test_size(value, source="parameter 'test_size'"):
@@ -52,6 +53,16 @@ def parse_random_state(value, source="parameter 'random_state'"):
         raise PipelineError(f"{source} must be an integer from 0 to 2**32 - 1 (e.g. 42), "
                             f"got {value!r}.")
     return int(number)
+
+
+def parse_spark_master(value, source="parameter 'spark_master'"):
+    """Return a Spark master URL (``local[*]``, ``spark://host:7077``, ``yarn``, ...) or "" for none."""
+    if value is None:
+        return ""
+    if not isinstance(value, str) or any(character.isspace() for character in value.strip()):
+        raise PipelineError(f"{source} must be a Spark master URL such as local[*] or spark://host:7077, "
+                            f"or empty for the pandas path; got {value!r}.")
+    return value.strip()
 
 
 def parse_bool(value, source):
@@ -129,6 +140,7 @@ def load_config(path=CONFIG_PATH, **overrides):
         promotion_metric=text("promotion.metric").lower(),
         min_improvement=number("promotion.min_improvement", 0.0, math.inf),
         interval_level=number("prediction.interval_level", 0.0, 1.0),
+        spark_master=parse_spark_master(get("prediction.spark_master"), f"{path}: 'prediction.spark_master'"),
     )
     if config.promotion_metric not in LOWER_IS_BETTER | {"r2"}:
         raise PipelineError(f"{path}: 'promotion.metric' must be one of rmse, mae, mape, r2; "
@@ -147,9 +159,11 @@ def load_config(path=CONFIG_PATH, **overrides):
     return apply_overrides(config, **overrides)
 
 
-def apply_overrides(config, data_path=None, test_size=None, random_state=None):
+def apply_overrides(config, data_path=None, test_size=None, random_state=None, spark_master=None):
     """Return ``config`` with the given ``-P`` parameters checked and applied."""
     changes = {}
+    if _given(spark_master):
+        changes["spark_master"] = parse_spark_master(spark_master)
     if _given(data_path):
         changes["data_path"] = str(data_path).strip()
     if _given(test_size):

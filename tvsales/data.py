@@ -98,7 +98,7 @@ def _read_csv(path, name, separator, decimal):
         raise ReadError(name, "the file is empty; expected a header line (the column names) and "
                               "one line per row.")
     header = _first_line(text)
-    separator = _separator(header, separator, decimal, name)
+    separator = separator_of(header, separator, decimal, name)
     try:
         cells = pd.read_csv(io.StringIO(text), sep=separator, header=None, dtype=str,
                             keep_default_na=False, na_filter=False, skip_blank_lines=False)
@@ -156,7 +156,7 @@ def _read_plain_csv(data, name, separator, decimal):
     body_start = line_end.end()
     if header.splitlines() != [header] or not header.strip() or data.find(b'"', body_start) >= 0:
         return None
-    separator = _separator(header, separator, decimal, name)
+    separator = separator_of(header, separator, decimal, name)
     names = pd.read_csv(io.StringIO(header), sep=separator, header=None, dtype=str, keep_default_na=False,
                         na_filter=False).iloc[0].tolist()
     columns = [f"c{i}" for i in range(len(names))]
@@ -231,7 +231,7 @@ def _decode(data, name):
     return text, encoding
 
 
-def _separator(header, separator, decimal, name):
+def separator_of(header, separator, decimal, name):
     """The CSV separator: ``separator`` if set, else the one of , ; tab the header line uses most."""
     if separator == "auto":
         unquoted = re.sub(r'"[^"]*"', "", header)
@@ -407,12 +407,18 @@ def validate_table(table, feature, target, min_rows, source="the table", decimal
     why = {feature: "no slope can be fitted to it",
            target: "there is nothing to predict (R² is undefined)"}
     for column in (feature, target):
-        report.check("varies", column, clean[column].nunique() >= 2,
+        report.check("varies", column, varies(clean[column]),
                      f"column '{column}' has the same value ({clean[column].iloc[0]:g}) in every row; "
                      f"{why[column]}.")
     if not report.passed:
         return report, None
     return report, clean
+
+
+def varies(values):
+    """True when ``values`` (a Series without missing values) holds at least two different values."""
+    array = values.to_numpy()
+    return bool(len(array)) and bool((array != array[0]).any())
 
 
 def locate(columns, wanted):

@@ -1,5 +1,6 @@
 """Split, fit and score the one-variable linear model."""
 
+from tvsales.data import varies
 from tvsales.errors import PipelineError
 
 METRIC_NAMES = ("mae", "mape", "r2", "rmse")
@@ -33,7 +34,7 @@ def train_model(train, feature, target):
     """
     from sklearn.linear_model import LinearRegression
 
-    if train[feature].nunique() < 2:
+    if not varies(train[feature]):
         raise PipelineError(
             f"column '{feature}' has the same value ({train[feature].iloc[0]:g}) in all {len(train)} "
             "training rows of this split; no slope can be fitted. Use data whose values vary more, "
