@@ -103,8 +103,6 @@ def predict_on_spark(config, input_path, model_uri, level, output_path):
     import tempfile
 
     import mlflow
-    from pyspark.errors import PySparkException
-    from pyspark.sql import functions as F
 
     from steps.ingest import fetch
     from tvsales import spark as on_spark
@@ -120,7 +118,10 @@ def predict_on_spark(config, input_path, model_uri, level, output_path):
         if not location.exists():
             raise PipelineError(f"{source}: no such file; check input_path.")
     mlflow.set_tag("tv_sales.spark_master", master)
-    spark = on_spark.start_session(master)
+    spark = on_spark.start_session(master)  # says so when pyspark is not installed
+    from pyspark.errors import PySparkException
+    from pyspark.sql import functions as F
+
     try:
         frame = on_spark.read_input(spark, location, source, config.separator, config.decimal)
         frame, n_rows = on_spark.checked_input(frame, config.feature, config.decimal, source)

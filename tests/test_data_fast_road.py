@@ -79,7 +79,7 @@ SPECIAL = st.sampled_from(["nan", "NaN", "-nan", "inf", "-inf", "+inf", "Infinit
                            "1" * 400, "0." + "1" * 60, "1e400", "-1e-400", "1_0", "0x10", "1d", "١"])
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(NUMBERISH, SPECIAL, st.text(max_size=8), st.floats().map(repr)),
                 min_size=1, max_size=30), st.sampled_from([".", ","]))
 def test_text_parsed_at_once_equals_text_parsed_cell_by_cell(cells, decimal):
@@ -93,7 +93,7 @@ def test_text_parsed_at_once_equals_text_parsed_cell_by_cell(cells, decimal):
     np.testing.assert_array_equal(missing, expected_missing)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.text(alphabet=" \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u2003\u3000\u200bx", max_size=4), min_size=1,
                 max_size=20))
 def test_blank_text_is_what_python_strips_to_nothing(cells):
@@ -101,7 +101,7 @@ def test_blank_text_is_what_python_strips_to_nothing(cells):
     assert data.blank_rows(table).tolist() == [not cell.strip() for cell in cells]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.one_of(st.floats().map(repr), st.integers().map(str),
                           st.sampled_from(["nan", "-inf", "Infinity", "+inf", "1e400", ".5", "5.", "+.5"]),
                           st.from_regex(r"\A[+-]?\d{1,25}(\.\d{0,25})?([eE][+-]?\d{1,3})?\Z")),

@@ -157,8 +157,11 @@ def _read_plain_csv(data, name, separator, decimal):
     if header.splitlines() != [header] or not header.strip() or data.find(b'"', body_start) >= 0:
         return None
     separator = separator_of(header, separator, decimal, name)
-    names = pd.read_csv(io.StringIO(header), sep=separator, header=None, dtype=str, keep_default_na=False,
-                        na_filter=False).iloc[0].tolist()
+    try:  # the header as the careful road reads it (quotes and all)
+        names = pd.read_csv(io.StringIO(header), sep=separator, header=None, dtype=str, keep_default_na=False,
+                            na_filter=False).iloc[0].tolist()
+    except (pd.errors.ParserError, ValueError):
+        return None
     columns = [f"c{i}" for i in range(len(names))]
     try:
         cells = pa_csv.read_csv(
