@@ -47,3 +47,12 @@ def test_data_is_the_shared_seed_file():
     from conftest import DATA, FACTS
 
     assert hashlib.sha256(DATA.read_bytes()).hexdigest() == FACTS["sha256"]
+
+
+def test_spark_requirements_add_pinned_pyspark_to_the_pipeline_and_dev_installs_them():
+    lines = [line.strip() for line in (REPO / "requirements-spark.txt").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert lines[0] == "-r requirements.txt"
+    assert [line for line in lines[1:] if re.fullmatch(r"pyspark==4\.[0-9.]+", line)] == lines[1:] != []
+    assert "-r requirements-spark.txt" in (REPO / "requirements-dev.txt").read_text().splitlines()
+    assert "default-jre-headless" in (REPO / ".ci" / "run").read_text()
