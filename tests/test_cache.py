@@ -108,3 +108,22 @@ def test_runs_of_another_experiment_are_not_reused(cached):
     result = cached.mlflow_run("--experiment-name", "elsewhere", "-P", f"data_path={cached.data}")
     assert result.returncode == 0, explain(result)
     assert ran(result) == STEPS
+
+
+def test_killed_and_unfinished_runs_are_never_reused(cached):
+    client = cached.client()
+    finished = client.search_runs(["1"], "tags.`tv_sales.step` = 'train' and attributes.status = 'FINISHED'",
+                                  order_by=["attributes.start_time DESC"])
+    key = finished[0].data.tags["tv_sales.cache_key"]
+    for run_ in finished:  # the finished runs with this key no longer match it
+        if run_.data.tags["tv_sales.cache_key"] == key:
+            client.set_tag(run_.info.run_id, "tv_sales.cache_key", "stale")
+    tags = {"tv_sales.step": "train", "tv_sales.cache_key": key}
+    running = client.create_run("1", tags=tags)
+    killed = client.create_run("1", tags=tags)
+    client.set_terminated(killed.info.run_id, "KILLED")
+
+    result = run(cached)
+    assert ran(result) == ["train", "evaluate", "register"]
+    assert running.info.run_id not in result.stdout and killed.info.run_id not in result.stdout
+    client.set_terminated(running.info.run_id, "FAILED")
