@@ -17,6 +17,20 @@ def free_port():
         return probe.getsockname()[1]
 
 
+def answers(url, process, timeout=180):
+    """Wait until ``url`` answers HTTP 200: True, or False once ``process`` exits or ``timeout`` s pass."""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
 def wait_until(condition, timeout, what, explain=lambda: ""):
     """Poll ``condition()`` until it is true; an AssertionError naming ``what`` after ``timeout`` s."""
     deadline = time.monotonic() + timeout

@@ -7,29 +7,21 @@ server in its own process group, so nothing is left running).
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from conftest import Workspace
+from processes import answers, free_port
 
 POSTGRES_ENV = "TV_SALES_POSTGRES_URI"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output"  # screenshots (gitignored)
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def server_command(mlflow_bin, backend_uri, artifacts, port):
@@ -71,19 +63,10 @@ class MlflowServer:
                                         stderr=subprocess.STDOUT, start_new_session=True)
         self._wait_until_up()
 
-    def _wait_until_up(self, timeout=180):
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=5) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"mlflow server did not start on {self.url}:\n{self.log_text()[-5000:]}")
-            time.sleep(0.5)
+    def _wait_until_up(self):
+        if not answers(f"{self.url}/health", self.process):
+            self.stop()
+            pytest.fail(f"mlflow server did not start on {self.url}:\n{self.log_text()[-5000:]}")
 
     def log_text(self):
         return self.log_path.read_text(errors="replace")

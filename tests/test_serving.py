@@ -3,9 +3,7 @@
 import json
 import os
 import signal
-import socket
 import subprocess
-import time
 import urllib.error
 import urllib.request
 
@@ -14,14 +12,9 @@ import pandas as pd
 import pytest
 
 from conftest import MODEL_NAME, explain
+from processes import answers, free_port
 
 pytestmark = pytest.mark.slow
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -36,18 +29,9 @@ def server(workspace):
         cwd=workspace.root, env=workspace.env(), stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/ping", timeout=5) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            os.killpg(process.pid, signal.SIGKILL)
-            pytest.fail("the scoring server did not start:\n" + (workspace.root / "serve.log").read_text())
-        time.sleep(1)
+    if not answers(f"{url}/ping", process):
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail("the scoring server did not start:\n" + (workspace.root / "serve.log").read_text())
     client = workspace.client()
     train_run = client.get_run(client.get_model_version_by_alias(MODEL_NAME, "champion").run_id)
     yield {"url": url, "train_run": train_run}
