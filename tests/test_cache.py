@@ -127,3 +127,13 @@ def test_killed_and_unfinished_runs_are_never_reused(cached):
     assert ran(result) == ["train", "evaluate", "register"]
     assert running.info.run_id not in result.stdout and killed.info.run_id not in result.stdout
     client.set_terminated(running.info.run_id, "FAILED")
+
+
+def test_runs_of_another_tracking_store_are_not_reused(cached):
+    own_store = cached.tracking_uri
+    cached.tracking_uri = f"sqlite:///{cached.root / 'other.db'}"
+    try:
+        assert ran(run(cached)) == STEPS
+    finally:
+        cached.tracking_uri = own_store
+    assert ran(run(cached)) == []  # the first store's runs are still there, and reused

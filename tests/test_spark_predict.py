@@ -95,7 +95,8 @@ def test_bad_budgets_on_spark_are_refused_with_counts_and_examples(workspace, sc
     bad.write_text("TV,region\n100,a\n-5,b\nabc,c\n,d\ninf,e\n230,1,f\n")
     result = workspace.mlflow_run("-e", "predict", "-P", f"input_path={bad}", "-P", SPARK)
     assert result.returncode != 0
-    assert "Spark cannot read it" in result.stderr and "Traceback" not in result.stderr
+    assert "Spark cannot read it: [MALFORMED_CSV_RECORD] Malformed CSV record: 230,1,f" in result.stderr
+    assert "Traceback" not in result.stderr
     bad.write_text("TV,region\n100,a\n-5,b\nabc,c\n,d\ninf,e\n")
     result = workspace.mlflow_run("-e", "predict", "-P", f"input_path={bad}", "-P", SPARK)
     assert result.returncode != 0 and "Traceback" not in result.stderr, explain(result)
@@ -114,3 +115,12 @@ def test_spark_parameters_are_checked_before_any_work(workspace, scored):
                                   "-P", "spark_master=spark://nowhere:7077")
     assert result.returncode != 0 and "parameter 'output_path' is needed with spark_master" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_master_spark_cannot_start_on_is_named_in_one_message(workspace, scored, tmp_path):
+    result = workspace.mlflow_run("-e", "predict", "-P", f"input_path={scored['budgets']}",
+                                  "-P", "spark_master=bogus://x", "-P", f"output_path={tmp_path / 'out'}")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "predict failed: spark_master 'bogus://x': Spark cannot start a session there" in result.stderr
+    assert not (tmp_path / "out").exists()
+    assert predict_runs(workspace.client())[0].info.status == "FAILED"

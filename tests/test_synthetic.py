@@ -117,3 +117,16 @@ def test_command_line_writes_the_file(tmp_path, capsys):
     synthetic.main(["--rows", "1000", "--seed", "2", "--out", str(tmp_path / "x.csv")])
     assert "wrote 1000 rows" in capsys.readouterr().out
     assert len(pd.read_csv(tmp_path / "x.csv")) == 1000
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--rows", "10", "--seed", "-1", "--out", "x.csv"], "--seed must be 0 or more"),
+    (["--rows", "10", "--out", "x.txt"], "name a .csv, .parquet or .pq file"),
+    (["--rows", "10", "--out", "dir.csv"], "this is a directory"),
+])
+def test_command_line_refuses_bad_arguments_in_one_line(tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dir.csv").mkdir()
+    with pytest.raises(SystemExit) as stop:
+        synthetic.main(args)
+    assert stop.value.code == 2 and message in capsys.readouterr().err

@@ -36,8 +36,14 @@ def start_session(master, app_name="tv-sales-predict"):
     except ImportError:
         raise PipelineError("the Spark path of predict needs pyspark and a Java runtime (17 or later): "
                             "pip install -r requirements-spark.txt") from None
-    session = (SparkSession.builder.master(master).appName(app_name)
-               .config("spark.ui.showConsoleProgress", "false").getOrCreate())
+    try:
+        session = (SparkSession.builder.master(master).appName(app_name)
+                   .config("spark.ui.showConsoleProgress", "false").getOrCreate())
+    except Exception as error:  # Py4JJavaError, PySparkRuntimeError: what Spark says is in its log above
+        raise PipelineError(
+            f"spark_master {master!r}: Spark cannot start a session there ({first_line(error)}); its log "
+            "above says why. Use local[*] for this machine, or the URL of a running cluster's master "
+            "that this machine can reach (spark://host:7077, yarn, k8s://https://host:port).") from None
     session.sparkContext.setLogLevel("ERROR")
     return session
 
@@ -55,8 +61,20 @@ def spark_errors(name):
     try:
         yield
     except (PySparkException, Py4JJavaError) as error:
-        lines = [line for line in str(error).splitlines() if line.strip()]
-        raise PipelineError(f"{name}: Spark cannot read it: {lines[0] if lines else type(error).__name__}") from None
+        raise PipelineError(f"{name}: Spark cannot read it: {first_line(error)}") from None
+
+
+def first_line(error):
+    """The first line of what an error says; for a Java error, of its root cause (say, 'Malformed CSV record')."""
+    cause = getattr(error, "java_exception", None)
+    try:
+        while cause is not None and cause.getCause() is not None:
+            cause = cause.getCause()
+        text = cause.getMessage() if cause is not None else str(error)
+    except Exception:  # the JVM may be gone: fall back on Python's text of the error
+        text = str(error)
+    lines = [line.strip() for line in str(text or "").splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
 
 
 def read_input(spark, path, name, separator="auto", decimal="."):

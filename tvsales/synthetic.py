@@ -113,7 +113,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.rows < 1:
         parser.error("--rows must be at least 1")
-    path = write(args.out, args.rows, args.seed)
+    if args.seed < 0:
+        parser.error("--seed must be 0 or more")
+    if Path(args.out).suffix.lower() not in {".csv", ".parquet", ".pq"}:
+        parser.error(f"--out {args.out}: name a .csv, .parquet or .pq file")
+    if Path(args.out).is_dir():
+        parser.error(f"--out {args.out}: this is a directory; name a file in it")
+    try:
+        path = write(args.out, args.rows, args.seed)
+    except OSError as error:
+        parser.error(f"--out {args.out}: cannot write it: {error.strerror or error}")
     print(f"wrote {args.rows} rows to {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
