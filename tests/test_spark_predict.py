@@ -80,8 +80,9 @@ def test_a_csv_input_on_spark_writes_to_output_path_and_never_over_it(workspace,
     spark_out = pd.read_parquet(target)
     assert list(spark_out.columns) == ["TV", "Sales", "region", "prediction", "lower", "upper"]
     pandas_out = scored["pandas"][1].head(2000)
-    for column in ("prediction", "lower", "upper"):
+    for column in ("TV", "prediction", "lower", "upper"):  # TV as the number scored, not the CSV's text
         np.testing.assert_array_equal(spark_out[column].to_numpy(), pandas_out[column].to_numpy())
+    assert spark_out["TV"].dtype == "float64"
     assert predict_runs(workspace.client())[0].data.tags["tv_sales.predictions"] == str(target)
     again = workspace.mlflow_run("-e", "predict", "-P", f"input_path={budgets}", "-P", SPARK,
                                  "-P", f"output_path={target}")

@@ -94,7 +94,7 @@ def read_input(spark, path, name, separator="auto", decimal="."):
 
 
 def checked_input(frame, feature, decimal, name):
-    """``(frame, n_rows)``: the rows to score, with the feature's values as double in VALUE_COLUMN.
+    """``(frame, n_rows)``: the rows to score, the feature's values as double (also in VALUE_COLUMN).
 
     Raises a PipelineError naming every problem of the feature column, with counts and examples.
     """
@@ -172,4 +172,5 @@ def checked_input(frame, feature, decimal, name):
     if problems:
         raise PipelineError(f"{name}: cannot be scored ({len(problems)} problem(s)):\n"
                             + "\n".join(f"  - {problem}" for problem in problems))
-    return frame, counts["rows"]
+    # the feature as the number that is scored (a CSV's cells are text), in its own place and name
+    return frame.withColumn(columns[position], F.col(VALUE_COLUMN)), counts["rows"]
