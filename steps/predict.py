@@ -117,6 +117,9 @@ def predict_on_spark(config, input_path, model_uri, level, output_path):
         location, source = fetch(input_path)
         if not location.exists():
             raise PipelineError(f"{source}: no such file; check input_path.")
+    if output_path and not output_path.lower().startswith(SPARK_SCHEMES) and Path(output_path).exists():
+        raise PipelineError(f"output_path {output_path!r} exists; predictions are never written over "
+                            "earlier ones. Name a new location, or remove that one first.")
     mlflow.set_tag("tv_sales.spark_master", master)
     spark = on_spark.start_session(master)  # says so when pyspark is not installed
     from pyspark.errors import PySparkException

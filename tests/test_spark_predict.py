@@ -86,7 +86,7 @@ def test_a_csv_input_on_spark_writes_to_output_path_and_never_over_it(workspace,
     assert predict_runs(workspace.client())[0].data.tags["tv_sales.predictions"] == str(target)
     again = workspace.mlflow_run("-e", "predict", "-P", f"input_path={budgets}", "-P", SPARK,
                                  "-P", f"output_path={target}")
-    assert again.returncode != 0 and f"output_path '{target}': Spark cannot write there" in again.stderr
+    assert again.returncode != 0 and f"output_path '{target}' exists; predictions are never written" in again.stderr
     assert "Traceback" not in again.stderr
     pd.testing.assert_frame_equal(pd.read_parquet(target), spark_out)  # nothing overwritten
 
