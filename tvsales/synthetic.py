@@ -22,6 +22,7 @@ import math
 from pathlib import Path
 
 from tvsales.config import PROJECT_DIR
+from tvsales.data import PARQUET_SUFFIXES
 
 REAL_DATA = PROJECT_DIR / "data" / "tvmarketing.csv"
 MIN_SALES = 0.1  # the smallest Sales value drawn (one decimal, positive)
@@ -92,7 +93,7 @@ def write(path, n_rows, seed, fit=None):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     schema = pa.schema([("TV", pa.float64()), ("Sales", pa.float64())])
-    if path.suffix.lower() in {".parquet", ".pq"}:
+    if path.suffix.lower() in PARQUET_SUFFIXES:
         with pq.ParquetWriter(path, schema) as writer:
             for chunk in generate(n_rows, seed, fit):
                 writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
@@ -115,7 +116,7 @@ def main(argv=None):
         parser.error("--rows must be at least 1")
     if args.seed < 0:
         parser.error("--seed must be 0 or more")
-    if Path(args.out).suffix.lower() not in {".csv", ".parquet", ".pq"}:
+    if Path(args.out).suffix.lower() not in {".csv", *PARQUET_SUFFIXES}:
         parser.error(f"--out {args.out}: name a .csv, .parquet or .pq file")
     if Path(args.out).is_dir():
         parser.error(f"--out {args.out}: this is a directory; name a file in it")
